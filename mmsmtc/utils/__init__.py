@@ -1,0 +1,7 @@
+from .palette import DAVIS_PALETTE, read_indexed_png, write_indexed_png
+from .setup_env import register_all_modules
+
+__all__ = [
+    'DAVIS_PALETTE', 'read_indexed_png', 'register_all_modules',
+    'write_indexed_png'
+]

@@ -1,0 +1,25 @@
+"""Shared pytest fixtures and markers for mmsmtc."""
+from pathlib import Path
+
+import pytest
+
+#: Real sample data shipped beside the checkout (read-only); may be absent.
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / 'shared' / 'data'
+
+
+@pytest.fixture(scope='session')
+def shared_data() -> Path:
+    """The real sample data folder, or a clean skip when it is absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f'real sample data not found at {SHARED_DATA}')
+    return SHARED_DATA
+
+
+def pytest_collection_modifyitems(config, items):
+    import torch
+    if torch.cuda.is_available():
+        return
+    skip_gpu = pytest.mark.skip(reason='needs a CUDA device')
+    for item in items:
+        if 'gpu' in item.keywords:
+            item.add_marker(skip_gpu)
