@@ -1,0 +1,33 @@
+"""The data structure that carries one video (or clip) through mmsmtc."""
+from mmengine.structures import BaseDataElement
+
+
+class VideoDataSample(BaseDataElement):
+    """Annotations, meta information and predictions of one video or clip.
+
+    Test-time datasets yield one whole video per sample, training datasets
+    one clip. Fields follow one convention everywhere (``T`` frames of the
+    sample, ``H x W`` the original frame size, ``J`` joints):
+
+    Meta information (``sample.metainfo``):
+        - ``video_name`` (str): sequence name, e.g. ``'bike-packing'``.
+        - ``frame_names`` (list[str]): the ``T`` frame file stems, in order,
+          exactly as on disk (``'00000'``, ``'00002058'``, ...).
+        - ``frame_paths`` (list[str]): the ``T`` frame files.
+        - ``ori_shape`` (tuple[int, int]): ``(H, W)`` of the frames.
+        - ``num_frames`` (int): ``T``.
+
+    Ground truth (absent where the benchmark has none):
+        - ``gt_masks`` (np.ndarray): ``(T_a, H, W)`` uint8 ids of the
+          annotated frames (object ids for DAVIS, SegTrack-v2 and FBMS-59,
+          class ids for VIP; 255 is void).
+        - ``gt_mask_frame_indices`` (np.ndarray): ``(T_a,)`` int64 positions
+          of those frames in the video.
+        - ``gt_keypoints`` (np.ndarray): ``(T, J, 2)`` float32 ``(x, y)``
+          pixel coordinates (JHMDB).
+
+    Predictions (written by the model or an inference pipeline):
+        - ``pred_masks`` (np.ndarray): ``(T, H, W)`` uint8 ids.
+        - ``pred_keypoints`` (np.ndarray): ``(T, J, 2)`` float32 ``(x, y)``,
+          ``(-1, -1)`` for an invisible joint.
+    """
