@@ -1,0 +1,99 @@
+"""Train a model from a config: ``python tools/train.py CONFIG [options]``.
+
+The work directory is chosen as: ``--work-dir`` > ``work_dir`` in the config
+> ``work_dirs/<config name>``. The resolved config is saved there.
+"""
+import argparse
+import os
+import os.path as osp
+
+import torch
+from mmengine.config import Config, DictAction
+from mmengine.logging import print_log
+from mmengine.runner import Runner
+
+from mmsmtc.engine.checkpoint import UNSAFE_ENV_VAR
+from mmsmtc.utils import collect_env, register_all_modules
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Train an mmsmtc model')
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument('--work-dir', help='directory for logs and models')
+    parser.add_argument(
+        '--resume', nargs='?', const='auto', default=None,
+        help='resume from CKPT, or from the latest checkpoint in the work '
+        'directory when no path is given')
+    parser.add_argument(
+        '--amp', action='store_true',
+        help='automatic mixed precision (needs a CUDA device)')
+    parser.add_argument(
+        '--allow-unsafe-checkpoints', action='store_true',
+        help='unpickle arbitrary objects in checkpoints (trusted files only)')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override config settings, e.g. train_cfg.max_iters=100')
+    parser.add_argument(
+        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def build_config(args) -> Config:
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+    if args.launcher != 'none' and not torch.cuda.is_available():
+        # CPU-only processes: gloo collectives, DDP without device ids.
+        cfg.env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
+        cfg.setdefault('model_wrapper_cfg',
+                       dict(type='MMDistributedDataParallel'))
+    if args.amp:
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    if args.resume == 'auto':
+        cfg.resume, cfg.load_from = True, None
+    elif args.resume is not None:
+        cfg.resume, cfg.load_from = True, args.resume
+    return cfg
+
+
+def log_batch_and_lr(runner: Runner, cfg: Config) -> None:
+    """Print the global batch size and the learning-rate scaling rule."""
+    per_gpu = cfg.train_dataloader.batch_size
+    world = runner.world_size
+    message = (f'global batch size {world} x {per_gpu} = {world * per_gpu}')
+    scale_cfg = cfg.get('auto_scale_lr')
+    if scale_cfg is not None:
+        base = scale_cfg['base_batch_size']
+        factor = world * per_gpu / base
+        state = 'applied' if scale_cfg.get('enable', False) else \
+            'not applied (auto_scale_lr.enable=False)'
+        message += (f'; config written for {base}: linear lr scaling factor '
+                    f'{factor:g} {state}')
+    print_log(message, logger='current')
+
+
+def main():
+    args = parse_args()
+    if args.allow_unsafe_checkpoints:
+        os.environ[UNSAFE_ENV_VAR] = '1'
+    register_all_modules(init_default_scope=False)
+    cfg = build_config(args)
+    runner = Runner.from_cfg(cfg)
+    print_log('mmsmtc ' + collect_env()['mmsmtc'], logger='current')
+    log_batch_and_lr(runner, cfg)
+    runner.train()
+
+
+if __name__ == '__main__':
+    main()
