@@ -1,0 +1,3 @@
+from .correlation_fusion import CorrelationFusion
+
+__all__ = ['CorrelationFusion']
