@@ -1,0 +1,17 @@
+from .collate import video_collate
+from .davis_dataset import DAVIS2016Dataset, DAVIS2017Dataset
+from .jhmdb_dataset import JHMDBDataset
+from .lazy_sequence import LazyFrameSequence, LazyMaskSequence
+from .segtrack_fbms_dataset import FBMSDataset, SegTrackV2Dataset
+from .transforms import *  # noqa: F401,F403
+from .video_folder_dataset import VideoFolderDataset
+from .video_segmentation_dataset import VideoSegmentationDataset
+from .vip_dataset import VIPDataset
+from .ytvos_clip_dataset import YTVOSClipDataset, sample_clip_indices
+
+__all__ = [
+    'video_collate', 'DAVIS2016Dataset', 'DAVIS2017Dataset', 'JHMDBDataset',
+    'LazyFrameSequence', 'LazyMaskSequence', 'FBMSDataset',
+    'SegTrackV2Dataset', 'VideoFolderDataset', 'VideoSegmentationDataset',
+    'VIPDataset', 'YTVOSClipDataset', 'sample_clip_indices'
+]

@@ -1,0 +1,144 @@
+"""YouTube-VOS training clips for self-supervised training (no labels)."""
+from pathlib import Path
+from typing import List
+
+import numpy as np
+from mmengine.dataset import BaseDataset
+from mmengine.logging import print_log
+
+from mmsmtc.registry import DATASETS
+from .video_listing import list_frame_files
+
+
+def sample_clip_indices(num_video_frames: int, num_frames: int, gap: int,
+                        rng=np.random) -> List[int]:
+    """Sample the frame positions of one clip, as the official SMTC does.
+
+    Reproduces ``Dataloader.__getitem__`` of ``shvdiwnkozbw/SMTC``
+    ``src/data.py`` (training branch): with ``L`` frames, ``T = num_frames``
+    and stride ``g = gap``, the clip centre ``c`` is drawn uniformly from
+    ``[(g * T) // 2, L - (g * T) // 2 - 1]`` (both ends included) and the
+    clip is ``c + g * (i - T // 2)`` for ``i = 0..T-1``, i.e. for SMTC's
+    T = 4, g = 4: ``c - 8, c - 4, c, c + 4``. When the range is empty or a
+    single point the official code lowers the stride by one, once; videos
+    still too short would crash there (or, from stride 1, repeat one frame),
+    here the stride keeps decreasing, down to 1, instead.
+
+    Args:
+        num_video_frames: ``L``, frames in the video.
+        num_frames: ``T``, frames per clip.
+        gap: ``g``, the temporal stride.
+        rng: A ``numpy.random`` module or ``RandomState`` offering
+            ``randint``; the global NumPy RNG (seeded per worker by
+            MMEngine's ``randomness`` setting) by default.
+
+    Returns:
+        list[int]: ``T`` increasing frame positions in ``[0, L)``.
+
+    Raises:
+        ValueError: If even stride 1 does not fit
+            (``L < 2 * (T // 2) + 1``).
+    """
+    low = (gap * num_frames) // 2
+    stride = gap - 1 if low >= num_video_frames - low - 1 and gap > 1 else gap
+    while stride >= 1:
+        low = (stride * num_frames) // 2
+        high = num_video_frames - low - 1
+        if low <= high:
+            centre = int(rng.randint(low, high + 1))
+            return [centre + stride * (i - num_frames // 2)
+                    for i in range(num_frames)]
+        stride -= 1
+    raise ValueError(
+        f'a video of {num_video_frames} frames is too short for a clip of '
+        f'{num_frames} frames (needs {min_video_frames(num_frames)})')
+
+
+def min_video_frames(num_frames: int) -> int:
+    """Fewest frames a video needs for a clip of ``num_frames`` at stride 1:
+    ``2 * (num_frames // 2) + 1``."""
+    return 2 * (num_frames // 2) + 1
+
+
+@DATASETS.register_module()
+class YTVOSClipDataset(BaseDataset):
+    """Unlabelled clips from YouTube-VOS training videos.
+
+    Layout: ``<data_root>/<data_prefix.img>/<video>/NNNNN.jpg`` (default
+    ``train/JPEGImages``); annotations are never read. One sample per video
+    (3471 in YouTube-VOS-2018 train); each access draws a new clip with
+    :func:`sample_clip_indices`. The official script instead draws a video
+    uniformly at random for each of 10000 samples per "epoch"; with an
+    infinite shuffled sampler both draw videos uniformly. Videos too short
+    for a clip at stride 1 are dropped with a logged warning.
+
+    Args:
+        data_root: The YTVOS folder.
+        num_frames: Frames per clip (SMTC: 4).
+        gap: Temporal stride (SMTC: 4).
+        data_prefix: ``dict(img=...)``, the frame folder.
+        **kwargs: Other :class:`mmengine.dataset.BaseDataset` arguments.
+
+    ``data_info`` (after :meth:`get_data_info`) holds ``video_name``,
+    ``frame_paths`` (the clip's T files), ``frame_names`` and
+    ``frame_indices`` (their positions in the video).
+
+    Raises:
+        FileNotFoundError: If the frame folder does not exist.
+        ValueError: If no video is long enough, or a video is empty.
+    """
+
+    METAINFO = dict(dataset_name='YouTube-VOS train')
+
+    def __init__(self,
+                 data_root: str,
+                 num_frames: int = 4,
+                 gap: int = 4,
+                 data_prefix=None,
+                 **kwargs) -> None:
+        if num_frames < 1 or gap < 1:
+            raise ValueError(f'num_frames and gap must be >= 1, got '
+                             f'{num_frames} and {gap}')
+        self.num_frames = num_frames
+        self.gap = gap
+        super().__init__(
+            data_root=data_root,
+            data_prefix=data_prefix or dict(img='train/JPEGImages'),
+            **kwargs)
+
+    def load_data_list(self) -> List[dict]:
+        frame_root = Path(self.data_prefix['img'])
+        if not frame_root.is_dir():
+            raise FileNotFoundError(
+                f'{frame_root}: YouTube-VOS frame folder does not exist')
+        data_list, too_short = [], []
+        for video_dir in sorted(p for p in frame_root.iterdir() if p.is_dir()):
+            frames = list_frame_files(video_dir, ('.jpg', '.jpeg'))
+            if len(frames) < min_video_frames(self.num_frames):
+                too_short.append(video_dir.name)
+                continue
+            data_list.append(
+                dict(video_name=video_dir.name,
+                     video_frame_paths=[str(path) for path in frames]))
+        if too_short:
+            print_log(
+                f'{frame_root}: dropped {len(too_short)} videos with fewer '
+                f'than {min_video_frames(self.num_frames)} frames: '
+                f'{too_short[:10]}',
+                logger='current', level=30)
+        if not data_list:
+            raise ValueError(
+                f'{frame_root}: no video with at least '
+                f'{min_video_frames(self.num_frames)} frames')
+        return data_list
+
+    def get_data_info(self, idx: int) -> dict:
+        """Draw a clip of video ``idx`` (see the class docstring)."""
+        info = super().get_data_info(idx)
+        video_frame_paths = info.pop('video_frame_paths')
+        indices = sample_clip_indices(
+            len(video_frame_paths), self.num_frames, self.gap)
+        info['frame_indices'] = indices
+        info['frame_paths'] = [video_frame_paths[i] for i in indices]
+        info['frame_names'] = [Path(p).stem for p in info['frame_paths']]
+        return info
