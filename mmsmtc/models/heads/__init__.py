@@ -1,0 +1,3 @@
+from .two_stage_slot_attention import TwoStageSlotAttention
+
+__all__ = ['TwoStageSlotAttention']
