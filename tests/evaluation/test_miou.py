@@ -17,8 +17,8 @@ def test_confusion_matrix_ignores_void_and_out_of_range_labels():
     pred = np.array([[0, 1], [0, 1], [1, 0]])
     # Scored pixels (gt, pred): (0,0), (1,1), (1,0), (0,0); the void pixel
     # and the gt-7 pixel (outside [0, 2)) are ignored.
-    np.testing.assert_array_equal(
-        confusion_matrix(gt, pred, 2), [[2, 0], [1, 1]])
+    np.testing.assert_array_equal(confusion_matrix(gt, pred, 2),
+                                  [[2, 0], [1, 1]])
 
 
 def test_per_class_iou_and_nan_mean():
@@ -39,16 +39,16 @@ def test_per_class_iou_and_nan_mean():
 def test_confusion_matrix_errors():
     with pytest.raises(ValueError, match='cam: predicted class 5 outside'):
         confusion_matrix(np.zeros((2, 2)), np.full((2, 2), 5), 3, 'cam')
-    with pytest.raises(ValueError, match=r'cam: ground truth of shape \(2, 2\)'
+    with pytest.raises(ValueError,
+                       match=r'cam: ground truth of shape \(2, 2\)'
                        r' but prediction of shape \(2, 3\)'):
         confusion_matrix(np.zeros((2, 2)), np.zeros((2, 3)), 3, 'cam')
 
 
 def test_nearest_resize_hand_cases():
     ids = np.array([[1, 2], [3, 4]], dtype=np.uint8)
-    np.testing.assert_array_equal(
-        nearest_resize(ids, (4, 4)),
-        [[1, 1, 2, 2], [1, 1, 2, 2], [3, 3, 4, 4], [3, 3, 4, 4]])
+    np.testing.assert_array_equal(nearest_resize(
+        ids, (4, 4)), [[1, 1, 2, 2], [1, 1, 2, 2], [3, 3, 4, 4], [3, 3, 4, 4]])
     # 3 -> 2 columns: output centres 0.5, 1.5 map to 0.75, 2.25 -> 0, 2.
     row = np.array([[5, 6, 7]], dtype=np.int64)
     np.testing.assert_array_equal(nearest_resize(row, (1, 2)), [[5, 7]])
@@ -83,7 +83,8 @@ def test_video_confusion_matrix_resizes_and_selects_frames():
 
 
 def _sample(name, gt, pred, indices=None):
-    sample = dict(video_name=name, gt_masks=np.asarray(gt, np.uint8),
+    sample = dict(video_name=name,
+                  gt_masks=np.asarray(gt, np.uint8),
                   pred_masks=np.asarray(pred, np.uint8))
     if indices is not None:
         sample['gt_mask_frame_indices'] = np.asarray(indices)
@@ -91,11 +92,14 @@ def _sample(name, gt, pred, indices=None):
 
 
 def test_metric_pools_one_confusion_matrix_over_videos():
-    metric = METRICS.build(dict(type='MIoUMetric', num_classes=3,
-                                class_names=['bg', 'head', 'leg']))
+    metric = METRICS.build(
+        dict(type='MIoUMetric',
+             num_classes=3,
+             class_names=['bg', 'head', 'leg']))
     # Video a: 8 pixels of class 0 all right. Video b: 2 pixels of class 1,
     # one predicted as 0.
-    metric.process({}, [_sample('a', np.zeros((1, 2, 4)), np.zeros((1, 2, 4)))])
+    metric.process({},
+                   [_sample('a', np.zeros((1, 2, 4)), np.zeros((1, 2, 4)))])
     metric.process({}, [_sample('b', [[[1, 1]]], [[[1, 0]]])])
     results = metric.evaluate(2)
     # Pooled: class 0 TP 8, union 9; class 1 TP 1, union 2; class 2 NaN.
@@ -118,8 +122,8 @@ def test_metric_defaults_and_errors(tmp_path):
     with pytest.raises(ValueError, match='no video was processed'):
         metric.compute_metrics([])
     metric = MIoUMetric(format_only=True, output_dir=str(tmp_path))
-    metric.process({}, [dict(video_name='p1', pred_masks=np.ones((1, 2, 2),
-                                                                  np.uint8))])
+    metric.process(
+        {}, [dict(video_name='p1', pred_masks=np.ones((1, 2, 2), np.uint8))])
     assert metric.evaluate(1) == {}
     np.testing.assert_array_equal(
         read_indexed_png(tmp_path / 'p1' / '00000.png'), np.ones((2, 2)))

@@ -33,16 +33,19 @@ def _pair_counting_ari(gt_ids, pred_ids):
 
 def _brute_force_mbo(gt, pred, ignore_background=True, void_id=255):
     kept = gt != void_id
-    objects = [g for g in np.unique(gt[kept]) if g > 0 or not
-               ignore_background]
+    objects = [
+        g for g in np.unique(gt[kept]) if g > 0 or not ignore_background
+    ]
     if not objects:
         return None
     best = []
     for obj in objects:
         gt_mask = (gt == obj) & kept
-        ious = [np.sum(gt_mask & (pred == p) & kept) /
-                np.sum((gt_mask | (pred == p)) & kept)
-                for p in np.unique(pred[kept])]
+        ious = [
+            np.sum(gt_mask & (pred == p) & kept) /
+            np.sum((gt_mask | (pred == p)) & kept)
+            for p in np.unique(pred[kept])
+        ]
         best.append(max(ious))
     return float(np.mean(best))
 
@@ -132,8 +135,8 @@ def test_ari_and_mbo_match_brute_force_on_random_videos():
     rng = np.random.default_rng(1)
     for _ in range(30):
         shape = (int(rng.integers(1, 4)), 3, 4)
-        gt = rng.choice([0, 1, 2, 3, 255], shape,
-                        p=[.3, .25, .2, .15, .1]).astype(np.uint8)
+        gt = rng.choice([0, 1, 2, 3, 255], shape, p=[.3, .25, .2, .15,
+                                                     .1]).astype(np.uint8)
         pred = rng.integers(0, 4, shape).astype(np.uint8)
         for ignore_background in (True, False):
             kept = (gt != 255) & ((gt > 0) | (not ignore_background))
@@ -154,7 +157,8 @@ def test_bad_inputs_raise_clear_errors():
 
 
 def _sample(name, gt, pred, indices=None):
-    sample = dict(video_name=name, gt_masks=np.asarray(gt, np.uint8),
+    sample = dict(video_name=name,
+                  gt_masks=np.asarray(gt, np.uint8),
                   pred_masks=np.asarray(pred, np.uint8))
     if indices is not None:
         sample['gt_mask_frame_indices'] = np.asarray(indices)
@@ -186,7 +190,8 @@ def test_metric_errors_and_options(tmp_path):
     empty = _sample('c', np.zeros((1, 1, 4)), np.zeros((1, 1, 4)))
     metric = ObjectDiscoveryMetric()
     metric.process({}, [empty])
-    with pytest.raises(ValueError, match='no processed video has a '
+    with pytest.raises(ValueError,
+                       match='no processed video has a '
                        'ground-truth object'):
         metric.evaluate(1)
     metric = ObjectDiscoveryMetric(ignore_background=False, prefix='ytvis')
@@ -194,7 +199,8 @@ def test_metric_errors_and_options(tmp_path):
     assert metric.evaluate(1) == {'ytvis/ARI': 1.0, 'ytvis/mBO': 1.0}
     with pytest.raises(ValueError, match='format_only=True needs'):
         ObjectDiscoveryMetric(format_only=True)
-    with pytest.raises(KeyError, match="c: the data sample has no "
+    with pytest.raises(KeyError,
+                       match="c: the data sample has no "
                        "'pred_masks'"):
         ObjectDiscoveryMetric().process({}, [dict(video_name='c')])
     metric = ObjectDiscoveryMetric(format_only=True, output_dir=str(tmp_path))

@@ -23,16 +23,16 @@ def test_scale_is_point_six_box_diagonal():
     np.testing.assert_allclose(pose_scales(gt, visible), [30.0])
     # Joint 1 invisible: box (0,0)-(10,10), diagonal 10 * sqrt(2).
     visible[0, 1] = False
-    np.testing.assert_allclose(
-        pose_scales(gt, visible), [0.6 * 10 * np.sqrt(2)])
+    np.testing.assert_allclose(pose_scales(gt, visible),
+                               [0.6 * 10 * np.sqrt(2)])
 
 
 def test_scale_keeps_reference_running_extremes():
     # All x below -1: the reference's running maximum starts at -1, so the
     # box spans x in [-5, -1] (width 4), not [-5, -3]; y spans [0, 3].
     gt = np.array([[[-5, 0], [-3, 3]]], dtype=np.float64)
-    np.testing.assert_allclose(
-        pose_scales(gt, np.ones((1, 2), dtype=bool)), [0.6 * 5.0])
+    np.testing.assert_allclose(pose_scales(gt, np.ones((1, 2), dtype=bool)),
+                               [0.6 * 5.0])
 
 
 def test_threshold_is_inclusive_and_first_frame_skipped():
@@ -89,8 +89,10 @@ def _scale_30_frame(offsets):
     """GT box (0,0)-(30,40) (scale 30); joint j predicted ``offsets[j]`` px
     to the right of its ground truth, or invisible when None."""
     gt = [[0, 0], [30, 40], [15, 20]]
-    pred = [INVISIBLE if dx is None else [x + dx, y]
-            for (x, y), dx in zip(gt, offsets)]
+    pred = [
+        INVISIBLE if dx is None else [x + dx, y]
+        for (x, y), dx in zip(gt, offsets)
+    ]
     return gt, pred
 
 
@@ -116,14 +118,16 @@ def test_never_scored_joint_is_an_error():
 
 def test_bad_keypoints_raise_clear_errors():
     gt, pred = _video(*zip(*[_scale_30_frame([0, 0, 0])] * 2))
-    with pytest.raises(ValueError, match=r'v: gt_keypoints: expected '
+    with pytest.raises(ValueError,
+                       match=r'v: gt_keypoints: expected '
                        r'\(T, J, 2\)'):
         normalised_joint_distances(gt[..., :1], pred, video_name='v')
     with pytest.raises(ValueError, match='v: gt_keypoints of shape'):
         normalised_joint_distances(gt[:1], pred, video_name='v')
     bad = pred.copy()
     bad[1, 0, 0] = np.nan
-    with pytest.raises(ValueError, match='pred_keypoints: keypoints must be '
+    with pytest.raises(ValueError,
+                       match='pred_keypoints: keypoints must be '
                        'finite'):
         normalised_joint_distances(gt, bad)
     with pytest.raises(ValueError, match='expected numeric'):
@@ -140,9 +144,8 @@ def test_metric_process_and_compute():
     metric = METRICS.build(dict(type='PCKMetric', alphas=[0.1, 0.7]))
     for name, frames in (('a', frames_1), ('b', frames_2)):
         gt, pred = _video(*zip(*frames))
-        metric.process({}, [
-            dict(video_name=name, gt_keypoints=gt, pred_keypoints=pred)
-        ])
+        metric.process(
+            {}, [dict(video_name=name, gt_keypoints=gt, pred_keypoints=pred)])
     # Same pooling as the functional test at 0.1. At 0.7 joint 1 of video 1
     # (20 / 30) hits; joint 0 of video 2 still misses (its joint 1 is
     # invisible, so its box is (0,0)-(15,20), scale 15, 20 / 15 > 0.7):
@@ -160,14 +163,17 @@ def test_metric_errors_and_format_only(tmp_path):
         PCKMetric(alphas=[])
     with pytest.raises(ValueError, match='format_only=True needs'):
         PCKMetric(format_only=True)
-    with pytest.raises(KeyError, match="v: the data sample has no "
+    with pytest.raises(KeyError,
+                       match="v: the data sample has no "
                        "'gt_keypoints'"):
         PCKMetric().process({}, [dict(video_name='v', pred_keypoints=pred)])
     metric = PCKMetric()
-    metric.process({}, [dict(video_name='a', gt_keypoints=gt,
-                             pred_keypoints=pred)])
-    metric.process({}, [dict(video_name='b', gt_keypoints=gt[:, :2],
-                             pred_keypoints=pred[:, :2])])
+    metric.process(
+        {}, [dict(video_name='a', gt_keypoints=gt, pred_keypoints=pred)])
+    metric.process({}, [
+        dict(
+            video_name='b', gt_keypoints=gt[:, :2], pred_keypoints=pred[:, :2])
+    ])
     with pytest.raises(ValueError, match='different numbers of joints'):
         metric.evaluate(2)
     with pytest.raises(ValueError, match='no video was processed'):
@@ -187,10 +193,12 @@ def _loop_pck(videos, alphas):
             max_x, max_y, min_x, min_y = -1.0, -1.0, 1e6, 1e6
             for j in range(gt.shape[1]):
                 if visible[j]:
-                    max_x, max_y = max(max_x, gt[frame, j, 0]), max(
-                        max_y, gt[frame, j, 1])
-                    min_x, min_y = min(min_x, gt[frame, j, 0]), min(
-                        min_y, gt[frame, j, 1])
+                    max_x, max_y = max(max_x,
+                                       gt[frame, j,
+                                          0]), max(max_y, gt[frame, j, 1])
+                    min_x, min_y = min(min_x,
+                                       gt[frame, j,
+                                          0]), min(min_y, gt[frame, j, 1])
             scale = 0.6 * np.hypot(max_x - min_x, max_y - min_y)
             for j in range(gt.shape[1]):
                 if not visible[j] or frame == 0:

@@ -13,10 +13,10 @@ from mmsmtc.utils import read_indexed_png
 
 def _two_frame_video():
     """Frame 0: J = 1/3 (void pixel excluded); frame 1: both empty, J = 1."""
-    gt = np.array([[[1, 2, 0], [0, 255, 0]],
-                   [[0, 0, 0], [0, 0, 0]]], dtype=np.uint8)
-    pred = np.array([[[3, 0, 0], [0, 1, 7]],
-                     [[0, 0, 0], [0, 0, 0]]], dtype=np.uint8)
+    gt = np.array([[[1, 2, 0], [0, 255, 0]], [[0, 0, 0], [0, 0, 0]]],
+                  dtype=np.uint8)
+    pred = np.array([[[3, 0, 0], [0, 1, 7]], [[0, 0, 0], [0, 0, 0]]],
+                    dtype=np.uint8)
     # Frame 0: gt foreground {(0,0), (0,1)} (ids 1 and 2 merged, the void
     # (1,1) dropped); pred foreground {(0,0), (1,2)} ((1,1) is void).
     # Intersection 1, union 3.
@@ -28,8 +28,8 @@ def test_intersections_unions_merge_objects_and_drop_void():
     intersections, unions = frame_intersections_unions(gt, pred)
     np.testing.assert_array_equal(intersections, [1, 0])
     np.testing.assert_array_equal(unions, [3, 0])
-    np.testing.assert_allclose(
-        frame_jaccard(intersections, unions), [1 / 3, 1.0])
+    np.testing.assert_allclose(frame_jaccard(intersections, unions),
+                               [1 / 3, 1.0])
 
 
 def test_void_id_none_counts_255_as_foreground():
@@ -60,11 +60,13 @@ def test_reductions_reject_empty_input(reduce):
 def test_bad_masks_raise_clear_errors():
     gt, pred = _two_frame_video()
     with pytest.raises(ValueError, match='cam: pred_masks: expected integer'):
-        frame_intersections_unions(gt, pred.astype(np.float32),
+        frame_intersections_unions(gt,
+                                   pred.astype(np.float32),
                                    video_name='cam')
     with pytest.raises(ValueError, match='cam: 2 ground-truth frames but 1'):
         frame_intersections_unions(gt, pred[:1], video_name='cam')
-    with pytest.raises(ValueError, match=r'cam: frame 0 has ground truth of '
+    with pytest.raises(ValueError,
+                       match=r'cam: frame 0 has ground truth of '
                        r'size \(2, 3\) but prediction of size \(2, 2\)'):
         frame_intersections_unions(gt, pred[:, :, :2], video_name='cam')
     with pytest.raises(ValueError, match='expected 3 dimensions'):
@@ -112,8 +114,8 @@ def test_metric_drop_first_last_and_prefix():
     assert metric.evaluate(1) == {'fbms/J': 1.0, 'fbms/J-frame': 1.0}
     metric = SingleObjectMetric()
     metric.process({}, [_sample('v', gt, pred)])
-    assert metric.evaluate(1)['davis16/J'] == pytest.approx((0 + 1 + 1 + .5)
-                                                            / 4)
+    assert metric.evaluate(1)['davis16/J'] == pytest.approx(
+        (0 + 1 + 1 + .5) / 4)
     with pytest.raises(ValueError, match='v: drop_first_last needs at least'):
         SingleObjectMetric(drop_first_last=True).process(
             {}, [_sample('v', gt[:2], pred[:2])])
@@ -122,14 +124,17 @@ def test_metric_drop_first_last_and_prefix():
 def test_metric_errors():
     gt, pred = _two_frame_video()
     metric = SingleObjectMetric()
-    with pytest.raises(KeyError, match="cam: the data sample has no "
+    with pytest.raises(KeyError,
+                       match="cam: the data sample has no "
                        "'gt_masks'"):
         metric.process({}, [dict(video_name='cam', pred_masks=pred)])
-    with pytest.raises(ValueError, match='cam: 2 ground-truth frames but 3 '
+    with pytest.raises(ValueError,
+                       match='cam: 2 ground-truth frames but 3 '
                        'predicted frames and no gt_mask_frame_indices'):
-        metric.process({}, [_sample('cam', gt, np.concatenate([pred, pred[:1]
-                                                                ]))])
-    with pytest.raises(ValueError, match='cam: annotated frame 5 lies outside'):
+        metric.process({},
+                       [_sample('cam', gt, np.concatenate([pred, pred[:1]]))])
+    with pytest.raises(ValueError,
+                       match='cam: annotated frame 5 lies outside'):
         metric.process({}, [_sample('cam', gt, pred, [0, 5])])
     with pytest.raises(ValueError, match='cam: 1 gt_mask_frame_indices for 2'):
         metric.process({}, [_sample('cam', gt, pred, [0])])
@@ -144,7 +149,8 @@ def test_metric_errors():
 def test_metric_format_only_writes_indexed_pngs(tmp_path):
     _, pred = _two_frame_video()
     metric = SingleObjectMetric(format_only=True, output_dir=str(tmp_path))
-    sample = dict(video_name='cam', pred_masks=pred,
+    sample = dict(video_name='cam',
+                  pred_masks=pred,
                   frame_names=['00010', '00011'])
     metric.process({}, [sample])
     assert metric.evaluate(1) == {}

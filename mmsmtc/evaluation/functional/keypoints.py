@@ -58,8 +58,7 @@ def visible_predictions(pred_keypoints: np.ndarray) -> np.ndarray:
     return pred_keypoints[..., 0] >= 0
 
 
-def pose_scales(gt_keypoints: np.ndarray,
-                visible: np.ndarray) -> np.ndarray:
+def pose_scales(gt_keypoints: np.ndarray, visible: np.ndarray) -> np.ndarray:
     """Per-frame PCK scale: 0.6 times the visible joints' box diagonal.
 
     Args:

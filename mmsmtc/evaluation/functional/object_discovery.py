@@ -42,9 +42,9 @@ def contingency_table(gt_ids: np.ndarray, pred_ids: np.ndarray) -> np.ndarray:
     """
     gt_values, gt_index = np.unique(gt_ids, return_inverse=True)
     pred_values, pred_index = np.unique(pred_ids, return_inverse=True)
-    counts = np.bincount(
-        gt_index.reshape(-1) * len(pred_values) + pred_index.reshape(-1),
-        minlength=len(gt_values) * len(pred_values))
+    counts = np.bincount(gt_index.reshape(-1) * len(pred_values) +
+                         pred_index.reshape(-1),
+                         minlength=len(gt_values) * len(pred_values))
     return counts.reshape(len(gt_values), len(pred_values)).astype(np.int64)
 
 
@@ -70,10 +70,10 @@ def adjusted_rand_index(table: np.ndarray) -> float:
     return float((pair_index - expected_index) / denominator)
 
 
-def _scored_points(gt_masks: np.ndarray, pred_masks: np.ndarray,
-                   ignore_background: bool, void_id: Optional[int],
-                   video_name: str) -> Tuple[np.ndarray, np.ndarray,
-                                             np.ndarray]:
+def _scored_points(
+        gt_masks: np.ndarray, pred_masks: np.ndarray, ignore_background: bool,
+        void_id: Optional[int],
+        video_name: str) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Flatten a video and drop void pixels.
 
     Returns:
@@ -89,8 +89,8 @@ def _scored_points(gt_masks: np.ndarray, pred_masks: np.ndarray,
     if void_id is not None:
         kept = gt_ids != void_id
         gt_ids, pred_ids = gt_ids[kept], pred_ids[kept]
-    labelled = gt_ids > 0 if ignore_background else np.ones_like(
-        gt_ids, dtype=bool)
+    labelled = gt_ids > 0 if ignore_background else np.ones_like(gt_ids,
+                                                                 dtype=bool)
     return gt_ids, pred_ids, labelled
 
 

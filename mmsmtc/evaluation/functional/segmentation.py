@@ -61,16 +61,14 @@ def check_same_frames(gt_masks: np.ndarray, pred_masks: np.ndarray,
         raise ValueError(f'{video_name}: {len(gt_masks)} ground-truth frames '
                          f'but {len(pred_masks)} predicted frames')
     if gt_masks.shape[1:] != pred_masks.shape[1:]:
-        raise ValueError(
-            f'{video_name}: frame 0 has ground truth of size '
-            f'{gt_masks.shape[1:]} but prediction of size '
-            f'{pred_masks.shape[1:]}')
+        raise ValueError(f'{video_name}: frame 0 has ground truth of size '
+                         f'{gt_masks.shape[1:]} but prediction of size '
+                         f'{pred_masks.shape[1:]}')
 
 
 def select_annotated_frames(pred_masks: np.ndarray,
                             frame_indices: Optional[np.ndarray],
-                            num_annotated: int,
-                            video_name: str) -> np.ndarray:
+                            num_annotated: int, video_name: str) -> np.ndarray:
     """Pick the predicted frames that have ground truth.
 
     Args:
@@ -136,8 +134,10 @@ def nearest_resize(ids: np.ndarray, size: Tuple[int, int]) -> np.ndarray:
     return np.asarray(resized).astype(ids.dtype)
 
 
-def confusion_matrix(gt_ids: np.ndarray, pred_ids: np.ndarray,
-                     num_classes: int, name: str = 'masks') -> np.ndarray:
+def confusion_matrix(gt_ids: np.ndarray,
+                     pred_ids: np.ndarray,
+                     num_classes: int,
+                     name: str = 'masks') -> np.ndarray:
     """Count ``(ground truth, prediction)`` class pairs over all pixels.
 
     Args:
@@ -168,8 +168,8 @@ def confusion_matrix(gt_ids: np.ndarray, pred_ids: np.ndarray,
     if bad.any():
         raise ValueError(f'{name}: predicted class {int(pred_ids[bad][0])} '
                          f'outside [0, {num_classes})')
-    counts = np.bincount(
-        gt_ids * num_classes + pred_ids, minlength=num_classes**2)
+    counts = np.bincount(gt_ids * num_classes + pred_ids,
+                         minlength=num_classes**2)
     return counts.reshape(num_classes, num_classes)
 
 

@@ -60,8 +60,7 @@ def frame_intersections_unions(
     return intersections.astype(np.int64), unions.astype(np.int64)
 
 
-def frame_jaccard(intersections: np.ndarray,
-                  unions: np.ndarray) -> np.ndarray:
+def frame_jaccard(intersections: np.ndarray, unions: np.ndarray) -> np.ndarray:
     """Per-frame J from ``(T,)`` intersections and unions.
 
     Returns:

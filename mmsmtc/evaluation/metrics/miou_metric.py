@@ -7,8 +7,8 @@ from mmengine.evaluator import BaseMetric
 from mmsmtc.registry import METRICS
 from ..functional.segmentation import (VIP_PART_CLASSES, per_class_iou,
                                        mean_iou, video_confusion_matrix)
-from .single_object_metric import (sample_array, sample_as_dict,
-                                   video_name_of, write_mask_pngs)
+from .single_object_metric import (sample_array, sample_as_dict, video_name_of,
+                                   write_mask_pngs)
 
 
 @METRICS.register_module()
@@ -46,7 +46,8 @@ class MIoUMetric(BaseMetric):
                  collect_dir: Optional[str] = None) -> None:
         super().__init__(collect_device, prefix, collect_dir)
         if num_classes < 1:
-            raise ValueError(f'num_classes must be positive, got {num_classes}')
+            raise ValueError(
+                f'num_classes must be positive, got {num_classes}')
         if class_names is None:
             class_names = VIP_PART_CLASSES if num_classes == len(
                 VIP_PART_CLASSES) else [str(i) for i in range(num_classes)]
@@ -69,8 +70,7 @@ class MIoUMetric(BaseMetric):
             if self.format_only:
                 continue
             confusion = video_confusion_matrix(
-                sample_array(sample, 'gt_masks'), pred_masks,
-                self.num_classes,
+                sample_array(sample, 'gt_masks'), pred_masks, self.num_classes,
                 sample_array(sample, 'gt_mask_frame_indices', required=False),
                 video_name_of(sample))
             self.results.append(

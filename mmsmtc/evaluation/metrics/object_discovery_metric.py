@@ -63,15 +63,13 @@ class ObjectDiscoveryMetric(BaseMetric):
                 continue
             gt_masks = sample_array(sample, 'gt_masks')
             pred_masks = annotated_predictions(sample, pred_masks, gt_masks)
-            options = dict(
-                ignore_background=self.ignore_background,
-                void_id=self.void_id,
-                video_name=name)
+            options = dict(ignore_background=self.ignore_background,
+                           void_id=self.void_id,
+                           video_name=name)
             self.results.append(
-                dict(
-                    video_name=name,
-                    ari=video_ari(gt_masks, pred_masks, **options),
-                    mbo=video_mbo(gt_masks, pred_masks, **options)))
+                dict(video_name=name,
+                     ari=video_ari(gt_masks, pred_masks, **options),
+                     mbo=video_mbo(gt_masks, pred_masks, **options)))
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         """Return ``{'FG-ARI': ..., 'mBO': ...}`` ({} when format_only)."""

@@ -75,8 +75,7 @@ def write_mask_pngs(output_dir: Union[str, Path], sample: dict,
     DAVIS result folders.
     """
     video_dir = Path(output_dir) / video_name_of(sample)
-    for name, mask in zip(frame_names_of(sample, len(pred_masks)),
-                          pred_masks):
+    for name, mask in zip(frame_names_of(sample, len(pred_masks)), pred_masks):
         write_indexed_png(video_dir / f'{name}.png', mask)
 
 
@@ -87,7 +86,8 @@ def annotated_predictions(sample: dict, pred_masks: np.ndarray,
     Uses ``gt_mask_frame_indices`` when present; without it the video must
     be fully annotated (``T == T_a``).
     """
-    frame_indices = sample_array(sample, 'gt_mask_frame_indices',
+    frame_indices = sample_array(sample,
+                                 'gt_mask_frame_indices',
                                  required=False)
     return select_annotated_frames(pred_masks, frame_indices, len(gt_masks),
                                    video_name_of(sample))
@@ -156,10 +156,9 @@ class SingleObjectMetric(BaseMetric):
                         f'least 3 annotated frames, got {len(intersections)}')
                 intersections, unions = intersections[1:-1], unions[1:-1]
             self.results.append(
-                dict(
-                    video_name=video_name_of(sample),
-                    intersections=intersections,
-                    unions=unions))
+                dict(video_name=video_name_of(sample),
+                     intersections=intersections,
+                     unions=unions))
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         """Return ``{'J': ..., 'J-frame': ...}`` ({} when format_only)."""
@@ -169,4 +168,7 @@ class SingleObjectMetric(BaseMetric):
             frame_jaccard(result['intersections'], result['unions'])
             for result in results
         ]
-        return {'J': sequence_mean_j(frame_j), 'J-frame': frame_mean_j(frame_j)}
+        return {
+            'J': sequence_mean_j(frame_j),
+            'J-frame': frame_mean_j(frame_j)
+        }
