@@ -170,7 +170,8 @@ class LoadJHMDBKeypoints(BaseTransform):
         path = results['keypoint_path']
         try:
             content = scipy.io.loadmat(path)
-        except (OSError, ValueError, TypeError) as error:
+        except (OSError, ValueError, TypeError,
+                scipy.io.matlab.MatReadError) as error:
             raise ValueError(f'{path}: cannot read the joint positions '
                              f'({error})') from error
         if 'pos_img' not in content:
