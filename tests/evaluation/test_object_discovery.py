@@ -207,3 +207,14 @@ def test_metric_errors_and_options(tmp_path):
     metric.process({}, [empty])
     assert metric.evaluate(1) == {}
     assert read_indexed_png(tmp_path / 'c' / '00000.png').shape == (1, 4)
+
+
+def test_large_and_negative_ids_take_the_unique_path():
+    rng = np.random.default_rng(2)
+    gt = rng.choice([0, 1, 2, 255], (3, 4, 5)).astype(np.int64)
+    pred = rng.integers(0, 3, (3, 4, 5))
+    # Relabel predictions with huge / negative ids: same partition.
+    relabelled = np.array([-7, 10**6, 2**40])[pred]
+    for metric in (video_ari, video_mbo):
+        assert metric(gt, relabelled) == pytest.approx(metric(gt, pred),
+                                                       abs=1e-12)

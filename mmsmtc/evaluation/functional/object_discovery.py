@@ -28,6 +28,9 @@ import numpy as np
 
 from .segmentation import check_id_maps, check_same_frames
 
+#: Largest ``(max gt id + 1) * (max predicted id + 1)`` counted densely.
+_MAX_DENSE_TABLE = 1 << 20
+
 
 def contingency_table(gt_ids: np.ndarray, pred_ids: np.ndarray) -> np.ndarray:
     """Count co-occurrences of ground-truth and predicted ids.
@@ -40,12 +43,67 @@ def contingency_table(gt_ids: np.ndarray, pred_ids: np.ndarray) -> np.ndarray:
         np.ndarray: ``(G, P)`` int64 counts over the ``G`` distinct
         ground-truth and ``P`` distinct predicted ids (sorted).
     """
+    return _unique_contingency(gt_ids, pred_ids)[0]
+
+
+def _unique_contingency(
+        gt_ids: np.ndarray,
+        pred_ids: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Contingency of any integer ids: ``(G, P)`` counts and the ids."""
     gt_values, gt_index = np.unique(gt_ids, return_inverse=True)
     pred_values, pred_index = np.unique(pred_ids, return_inverse=True)
     counts = np.bincount(gt_index.reshape(-1) * len(pred_values) +
                          pred_index.reshape(-1),
                          minlength=len(gt_values) * len(pred_values))
-    return counts.reshape(len(gt_values), len(pred_values)).astype(np.int64)
+    table = counts.reshape(len(gt_values), len(pred_values))
+    return table.astype(np.int64), gt_values, pred_values
+
+
+def video_contingency(
+        gt_masks: np.ndarray,
+        pred_masks: np.ndarray,
+        void_id: Optional[int] = 255,
+        video_name: str = 'video'
+) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Contingency table of a whole video, void pixels left out.
+
+    Small non-negative ids (the usual uint8 maps) are counted frame by frame
+    with one ``bincount`` each, so memory stays at a few frames; other ids
+    go through ``np.unique``.
+
+    Args:
+        gt_masks: ``(T, H, W)`` integer ground-truth ids.
+        pred_masks: ``(T, H, W)`` integer predicted ids.
+        void_id: Ground-truth id whose pixels are dropped, or ``None``.
+        video_name: For error messages.
+
+    Returns:
+        tuple: ``(G, P)`` int64 counts, ``(G,)`` ground-truth ids and
+        ``(P,)`` predicted ids present in the scored pixels (sorted).
+
+    Raises:
+        ValueError: If the maps are not matching integer ``(T, H, W)``
+            arrays.
+    """
+    gt_masks = check_id_maps(gt_masks, f'{video_name}: gt_masks')
+    pred_masks = check_id_maps(pred_masks, f'{video_name}: pred_masks')
+    check_same_frames(gt_masks, pred_masks, video_name)
+    gt_max, pred_max = int(gt_masks.max()), int(pred_masks.max())
+    small_ids = min(gt_masks.min(), pred_masks.min()) >= 0 and (gt_max + 1) * (
+        pred_max + 1) <= _MAX_DENSE_TABLE
+    if not small_ids:
+        kept = slice(None) if void_id is None else gt_masks != void_id
+        return _unique_contingency(gt_masks[kept], pred_masks[kept])
+    table = np.zeros((gt_max + 1) * (pred_max + 1), dtype=np.int64)
+    for gt, pred in zip(gt_masks, pred_masks):
+        pairs = gt.astype(np.int64) * (pred_max + 1) + pred
+        if void_id is not None:
+            pairs = pairs[gt != void_id]
+        table += np.bincount(pairs.reshape(-1), minlength=table.size)
+    table = table.reshape(gt_max + 1, pred_max + 1)
+    gt_values = np.flatnonzero(table.sum(axis=1))
+    pred_values = np.flatnonzero(table.sum(axis=0))
+    return table[gt_values][:, pred_values], gt_values, pred_values
 
 
 def adjusted_rand_index(table: np.ndarray) -> float:
@@ -70,30 +128,6 @@ def adjusted_rand_index(table: np.ndarray) -> float:
     return float((pair_index - expected_index) / denominator)
 
 
-def _scored_points(
-        gt_masks: np.ndarray, pred_masks: np.ndarray, ignore_background: bool,
-        void_id: Optional[int],
-        video_name: str) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Flatten a video and drop void pixels.
-
-    Returns:
-        tuple: ``(N,)`` ground-truth ids, ``(N,)`` predicted ids and
-        ``(N,)`` bool mask of the points that belong to a ground-truth
-        cluster (``id > 0`` when ``ignore_background``).
-    """
-    gt_masks = check_id_maps(gt_masks, f'{video_name}: gt_masks')
-    pred_masks = check_id_maps(pred_masks, f'{video_name}: pred_masks')
-    check_same_frames(gt_masks, pred_masks, video_name)
-    gt_ids = gt_masks.reshape(-1)
-    pred_ids = pred_masks.reshape(-1)
-    if void_id is not None:
-        kept = gt_ids != void_id
-        gt_ids, pred_ids = gt_ids[kept], pred_ids[kept]
-    labelled = gt_ids > 0 if ignore_background else np.ones_like(gt_ids,
-                                                                 dtype=bool)
-    return gt_ids, pred_ids, labelled
-
-
 def video_ari(gt_masks: np.ndarray,
               pred_masks: np.ndarray,
               ignore_background: bool = True,
@@ -112,13 +146,12 @@ def video_ari(gt_masks: np.ndarray,
         float | None: The ARI, or ``None`` when no pixel belongs to a
         ground-truth cluster (the video is skipped).
     """
-    gt_ids, pred_ids, labelled = _scored_points(gt_masks, pred_masks,
-                                                ignore_background, void_id,
-                                                video_name)
-    if not labelled.any():
+    table, gt_values, _ = video_contingency(gt_masks, pred_masks, void_id,
+                                            video_name)
+    clusters = table[gt_values > 0] if ignore_background else table
+    if clusters.size == 0:
         return None
-    return adjusted_rand_index(
-        contingency_table(gt_ids[labelled], pred_ids[labelled]))
+    return adjusted_rand_index(clusters)
 
 
 def video_mbo(gt_masks: np.ndarray,
@@ -139,14 +172,12 @@ def video_mbo(gt_masks: np.ndarray,
         float | None: Mean over the video's ground-truth objects of their
         best IoU with a predicted id, or ``None`` without any object.
     """
-    gt_ids, pred_ids, labelled = _scored_points(gt_masks, pred_masks,
-                                                ignore_background, void_id,
-                                                video_name)
-    if not labelled.any():
-        return None
-    table = contingency_table(gt_ids, pred_ids).astype(np.float64)
+    table, gt_values, _ = video_contingency(gt_masks, pred_masks, void_id,
+                                            video_name)
     pred_sizes = table.sum(axis=0)
-    if ignore_background:
-        table = table[np.unique(gt_ids) > 0]
-    unions = table.sum(axis=1, keepdims=True) + pred_sizes[None] - table
-    return float((table / unions).max(axis=1).mean())
+    objects = table[gt_values > 0] if ignore_background else table
+    if objects.size == 0:
+        return None
+    objects = objects.astype(np.float64)
+    unions = objects.sum(axis=1, keepdims=True) + pred_sizes[None] - objects
+    return float((objects / unions).max(axis=1).mean())

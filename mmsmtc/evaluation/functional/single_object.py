@@ -49,15 +49,19 @@ def frame_intersections_unions(
     gt_masks = check_id_maps(gt_masks, f'{video_name}: gt_masks')
     pred_masks = check_id_maps(pred_masks, f'{video_name}: pred_masks')
     check_same_frames(gt_masks, pred_masks, video_name)
-    gt_foreground = gt_masks > 0
-    pred_foreground = pred_masks != 0
-    if void_id is not None:
-        scored = gt_masks != void_id
-        gt_foreground &= scored
-        pred_foreground &= scored
-    intersections = (gt_foreground & pred_foreground).sum(axis=(1, 2))
-    unions = (gt_foreground | pred_foreground).sum(axis=(1, 2))
-    return intersections.astype(np.int64), unions.astype(np.int64)
+    intersections = np.zeros(len(gt_masks), dtype=np.int64)
+    unions = np.zeros(len(gt_masks), dtype=np.int64)
+    for frame, (gt, pred) in enumerate(zip(gt_masks, pred_masks)):
+        gt_foreground = gt > 0
+        pred_foreground = pred != 0
+        if void_id is not None:
+            scored = gt != void_id
+            gt_foreground &= scored
+            pred_foreground &= scored
+        intersections[frame] = np.count_nonzero(gt_foreground
+                                                & pred_foreground)
+        unions[frame] = np.count_nonzero(gt_foreground | pred_foreground)
+    return intersections, unions
 
 
 def frame_jaccard(intersections: np.ndarray, unions: np.ndarray) -> np.ndarray:
