@@ -1,6 +1,7 @@
 """Tests of the single-object J (functional and SingleObjectMetric)."""
 import numpy as np
 import pytest
+import torch
 
 from mmsmtc.evaluation.functional import (frame_intersections_unions,
                                           frame_jaccard, frame_mean_j,
@@ -177,3 +178,15 @@ def test_real_masks_against_per_frame_loop(shared_data):
         assert intersections[frame] == np.sum(gt_fg & pred_fg)
         assert unions[frame] == np.sum(gt_fg | pred_fg)
     assert 0.5 < frame_mean_j([frame_jaccard(intersections, unions)]) <= 1
+
+
+def test_metric_accepts_tensors():
+    gt, pred = _two_frame_video()
+    metric = SingleObjectMetric()
+    metric.process({}, [
+        VideoDataSample(
+            video_name='t',
+            gt_masks=torch.from_numpy(gt),
+            pred_masks=torch.from_numpy(pred))
+    ])
+    assert metric.evaluate(1)['davis16/J'] == pytest.approx((1 / 3 + 1) / 2)

@@ -1,7 +1,7 @@
 from .keypoints import (joint_hit_counts, normalised_joint_distances, pck,
                         pck_from_counts, pose_scales)
 from .object_discovery import (adjusted_rand_index, contingency_table,
-                               video_ari, video_mbo)
+                               video_ari, video_contingency, video_mbo)
 from .segmentation import (VIP_PART_CLASSES, confusion_matrix, mean_iou,
                            nearest_resize, per_class_iou,
                            video_confusion_matrix)
