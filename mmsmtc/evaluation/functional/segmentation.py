@@ -220,7 +220,6 @@ def video_confusion_matrix(gt_masks: np.ndarray,
         np.ndarray: ``(C, C)`` int64 counts.
     """
     gt_masks = check_id_maps(gt_masks, f'{video_name}: gt_masks')
-    pred_masks = check_id_maps(pred_masks, f'{video_name}: pred_masks')
     pred_masks = select_annotated_frames(pred_masks, frame_indices,
                                          len(gt_masks), video_name)
     positions = range(len(gt_masks)) if frame_indices is None else [

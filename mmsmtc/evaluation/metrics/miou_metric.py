@@ -73,8 +73,7 @@ class MIoUMetric(BaseMetric):
                 sample_array(sample, 'gt_masks'), pred_masks, self.num_classes,
                 sample_array(sample, 'gt_mask_frame_indices', required=False),
                 video_name_of(sample))
-            self.results.append(
-                dict(video_name=video_name_of(sample), confusion=confusion))
+            self.results.append(dict(confusion=confusion))
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         """Return ``{'mIoU': ..., 'IoU-<class>': ...}`` ({} if format_only)."""

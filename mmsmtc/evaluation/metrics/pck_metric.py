@@ -75,8 +75,7 @@ class PCKMetric(BaseMetric):
                 sample_array(sample, 'gt_keypoints'), pred_keypoints,
                 self.skip_first_frame, name)
             hits, totals = joint_hit_counts(distances, scored, self.alphas)
-            self.results.append(dict(video_name=name, hits=hits,
-                                     totals=totals))
+            self.results.append(dict(hits=hits, totals=totals))
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         """Return ``{'PCK@<alpha>': ...}`` ({} when format_only)."""

@@ -156,9 +156,7 @@ class SingleObjectMetric(BaseMetric):
                         f'least 3 annotated frames, got {len(intersections)}')
                 intersections, unions = intersections[1:-1], unions[1:-1]
             self.results.append(
-                dict(video_name=video_name_of(sample),
-                     intersections=intersections,
-                     unions=unions))
+                dict(intersections=intersections, unions=unions))
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         """Return ``{'J': ..., 'J-frame': ...}`` ({} when format_only)."""
