@@ -245,5 +245,6 @@ def test_random_init_follows_dino_and_needs_no_checkpoint():
     model.init_weights()
     assert model.pos_embed.abs().max() <= 2.0
     assert 0.01 < model.pos_embed.std() < 0.03
+    assert 0.015 < model.blocks[0].attn.qkv.weight.std() < 0.025
     assert torch.equal(model.blocks[0].attn.qkv.bias,
                        torch.zeros_like(model.blocks[0].attn.qkv.bias))

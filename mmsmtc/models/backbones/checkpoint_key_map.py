@@ -36,8 +36,8 @@ WRAPPER_PREFIXES = ('module.', 'backbone.', 'encoder.')
 TRAINING_CHECKPOINT_NETWORKS = ('teacher', 'student')
 #: Entries under which common checkpoint formats nest the state dict.
 NESTED_STATE_DICT_KEYS = ('state_dict', 'model_state_dict', 'model')
-#: Start of the message torch gives when ``weights_only`` refuses a file.
-WEIGHTS_ONLY_REFUSAL = 'Weights only load failed'
+#: Marks torch's ``weights_only`` refusal of a pickled Python object.
+UNSAFE_GLOBAL_MARK = 'GLOBAL'
 CONVERTER_HINT = ('convert it once with '
                   'tools/model_converters/dino_to_mmsmtc.py --allow-pickle '
                   '(only for a file you trust)')
@@ -102,13 +102,15 @@ def read_checkpoint(path: Union[str, Path],
             checkpoint = torch.load(
                 path, map_location='cpu', weights_only=not allow_pickle)
     except pickle.UnpicklingError as error:
-        if WEIGHTS_ONLY_REFUSAL not in str(error):
-            raise CheckpointError(f'{path} is not a readable PyTorch '
-                                  f'checkpoint: {error}') from error
+        if UNSAFE_GLOBAL_MARK not in str(error):
+            raise CheckpointError(
+                f'{path} is not a readable PyTorch checkpoint (if it is an '
+                f'old pickle you trust, {CONVERTER_HINT}): '
+                f'{_torch_detail(error)}') from error
         raise CheckpointError(
             f'checkpoint {path} stores Python objects other than tensors, '
             f'so it is not loaded for safety; {CONVERTER_HINT}. '
-            f'torch said: {_unsupported_global(error)}') from error
+            f'torch said: {_torch_detail(error)}') from error
     except Exception as error:  # corrupt files fail in many ways
         raise CheckpointError(
             f'{path} is not a readable PyTorch checkpoint: '
@@ -120,11 +122,16 @@ def read_checkpoint(path: Union[str, Path],
     return checkpoint
 
 
-def _unsupported_global(error: pickle.UnpicklingError) -> str:
-    """The line of torch's refusal that names the offending object."""
-    lines = [line.strip() for line in str(error).splitlines()]
-    named = [line for line in lines if 'GLOBAL' in line]
-    return (named[0] if named else lines[0]).split(' Please use')[0]
+def _torch_detail(error: pickle.UnpicklingError) -> str:
+    """The part of torch's ``weights_only`` message that says what failed
+    (the offending global or opcode), without torch's generic advice."""
+    text = ' '.join(str(error).split())
+    marker = 'WeightsUnpickler error:'
+    if marker in text:
+        text = text.split(marker, 1)[1]
+    for advice in (' Please use', ' Check the documentation'):
+        text = text.split(advice)[0]
+    return text.strip()
 
 
 def strip_wrapper_prefixes(key: str) -> str:

@@ -14,7 +14,8 @@ class KeyMappedBackbone(BaseModule):
     loads ``PATH`` with
     :func:`~mmsmtc.models.backbones.checkpoint_key_map.load_mapped_checkpoint`
     and the subclass's :meth:`checkpoint_key_map` (``which`` picks the
-    network of a DINO training checkpoint; default ``'teacher'``). Any other
+    network of a DINO training checkpoint; default ``'teacher'``). Without
+    it, :meth:`init_random_weights` runs first and then any other
     ``init_cfg`` follows MMEngine's usual rules.
     """
 
@@ -22,9 +23,14 @@ class KeyMappedBackbone(BaseModule):
         """Source key -> module key for this configuration."""
         raise NotImplementedError
 
+    def init_random_weights(self) -> None:
+        """The architecture's own random init (default: what construction
+        already did)."""
+
     def init_weights(self) -> None:
         pretrained = self._pretrained_cfg()
         if pretrained is None:
+            self.init_random_weights()
             super().init_weights()
             return
         load_mapped_checkpoint(

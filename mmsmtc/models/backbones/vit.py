@@ -152,7 +152,8 @@ class VisionTransformer(KeyMappedBackbone):
                 norm_layer=norm_layer) for rate in drop_path_rates)
         if final_norm:
             self.norm = norm_layer(self.embed_dim)
-        self._init_like_dino()
+        nn.init.trunc_normal_(self.pos_embed, std=0.02)
+        nn.init.trunc_normal_(self.cls_token, std=0.02)
         self._resize_logged = False
         if frozen:
             self.freeze()
@@ -185,10 +186,14 @@ class VisionTransformer(KeyMappedBackbone):
                              f'{out_types!r}')
         return out_types
 
-    def _init_like_dino(self) -> None:
-        """DINO's random init: truncated normal (std 0.02) for the cls token,
-        the positional embedding and Linear weights, zero biases, unit
-        LayerNorms; the patch convolution keeps PyTorch's default."""
+    def init_random_weights(self) -> None:
+        """DINO's random init, run by ``init_weights()`` without a
+        checkpoint: truncated normal (std 0.02) for the cls token, the
+        positional embedding and Linear weights, zero biases, unit
+        LayerNorms; the patch convolution keeps PyTorch's default.
+        Construction only draws the cls token and positional embedding
+        (the Linear init costs seconds for ViT-B and is wasted when a
+        checkpoint is loaded)."""
         nn.init.trunc_normal_(self.pos_embed, std=0.02)
         nn.init.trunc_normal_(self.cls_token, std=0.02)
         for module in self.modules():
