@@ -218,3 +218,19 @@ def test_large_and_negative_ids_take_the_unique_path():
     for metric in (video_ari, video_mbo):
         assert metric(gt, relabelled) == pytest.approx(metric(gt, pred),
                                                        abs=1e-12)
+
+
+def test_real_masks_dense_and_unique_paths_agree(shared_data):
+    """RVOS proposals scored against OSVOS masks of a real sequence."""
+    root = shared_data / 'davis2017_val_masks'
+    frames = sorted((root / 'osvos' / 'bike-packing').glob('*.png'))[:8]
+    gt = np.stack([read_indexed_png(path) for path in frames])
+    pred = np.stack([
+        read_indexed_png(root / 'rvos' / 'bike-packing' / path.name)
+        for path in frames
+    ])
+    shifted = pred.astype(np.int64) + 10**7  # forces the np.unique path
+    for metric in (video_ari, video_mbo):
+        dense = metric(gt, pred)
+        assert -1 <= dense <= 1
+        assert metric(gt, shifted) == pytest.approx(dense, abs=1e-12)
