@@ -16,7 +16,11 @@ literature (motion grouping, OCLR, SMTC):
   offers the toolkit's choice as ``drop_first_last`` in
   :class:`~mmsmtc.evaluation.metrics.SingleObjectMetric`.
 - :func:`frame_mean_j` -- the mean over all annotated frames of all
-  sequences: the SegTrack-v2 and FBMS-59 number.
+  sequences: the SegTrack-v2 and FBMS-59 number. Motion grouping
+  (charigyang/motiongrouping ``src/eval.py``) reports this frame mean for
+  DAVIS-2016 too, scoring every frame (its IoU has a ``1e-12`` epsilon, so
+  a frame with both masks empty scores 0 there; DAVIS-2016 has an object in
+  every frame).
 """
 from typing import Optional, Sequence, Tuple
 
