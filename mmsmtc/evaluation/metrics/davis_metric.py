@@ -1,0 +1,130 @@
+"""DAVIS-2017 J&F (semi-supervised or unsupervised) as an MMEngine metric."""
+from typing import Any, Dict, List, Optional, Sequence
+
+import numpy as np
+from mmengine.evaluator import BaseMetric
+
+from mmsmtc.registry import METRICS
+from ..functional.davis import (MAX_PROPOSALS, evaluate_sequence,
+                                global_statistics, num_gt_objects)
+from .single_object_metric import (annotated_predictions, sample_array,
+                                   sample_as_dict, video_name_of,
+                                   write_mask_pngs)
+
+TASKS = ('semi-supervised', 'unsupervised')
+
+
+def _gt_frames(sample: dict) -> List[np.ndarray]:
+    """``gt_masks`` of a sample as ``T_a`` ``(H, W)`` uint8 arrays.
+
+    Accepts a ``(T_a, H, W)`` array or tensor or any sequence of ``(H, W)``
+    ones.
+
+    Raises:
+        KeyError: If the sample has no ``gt_masks``.
+        ValueError: If there are no frames or a frame is not 2-D.
+    """
+    name = video_name_of(sample)
+    if sample.get('gt_masks') is None:
+        raise KeyError(f'{name}: the data sample has no ground truth '
+                       f"'gt_masks' (fields: {sorted(sample)})")
+    frames = []
+    for index, frame in enumerate(sample['gt_masks']):
+        if hasattr(frame, 'detach'):
+            frame = frame.detach().cpu().numpy()
+        frame = np.asarray(frame)
+        if frame.ndim != 2:
+            raise ValueError(f'{name}: gt_masks frame {index} has shape '
+                             f'{frame.shape}, expected (H, W) ids')
+        frames.append(frame.astype(np.uint8, copy=False))
+    if not frames:
+        raise ValueError(f'{name}: gt_masks holds no frames')
+    return frames
+
+
+@METRICS.register_module()
+class DAVISMetric(BaseMetric):
+    """DAVIS-2017 region (J) and boundary (F) measures, official protocol.
+
+    ``process`` evaluates each video at once (see
+    :mod:`mmsmtc.evaluation.functional.davis`) and keeps only the six
+    statistics of each object row, so gathering across ranks is cheap.
+    Semi-supervised scoring drops the first and last annotated frames; the
+    number of objects is the highest id of the first annotated frame.
+
+    Reported keys (fractions): ``J&F-Mean``, ``J-Mean``, ``J-Recall``,
+    ``J-Decay``, ``F-Mean``, ``F-Recall``, ``F-Decay``, averaged over objects
+    in video-name order (the official order for DAVIS lists).
+
+    Args:
+        task: ``'semi-supervised'`` or ``'unsupervised'``.
+        format_only: Only write the predictions to ``output_dir``.
+        output_dir: Where to write ``<video>/<frame>.png`` indexed PNGs
+            with the DAVIS palette (the official result layout).
+        collect_device, prefix, collect_dir: See ``BaseMetric``; ``prefix``
+            defaults to ``'davis'``.
+    """
+    default_prefix = 'davis'
+
+    def __init__(self,
+                 task: str = 'semi-supervised',
+                 format_only: bool = False,
+                 output_dir: Optional[str] = None,
+                 collect_device: str = 'cpu',
+                 prefix: Optional[str] = None,
+                 collect_dir: Optional[str] = None) -> None:
+        super().__init__(collect_device, prefix, collect_dir)
+        if task not in TASKS:
+            raise ValueError(f'task must be one of {TASKS}, got {task!r}')
+        if format_only and output_dir is None:
+            raise ValueError('format_only=True needs an output_dir')
+        self.task = task
+        self.format_only = format_only
+        self.output_dir = output_dir
+
+    def _evaluate_video(self, sample: dict,
+                        pred_masks: np.ndarray) -> Dict[str, dict]:
+        """Per-object statistics ``{'<video>_<k>': {...}}`` of one video."""
+        name = video_name_of(sample)
+        gt_masks = _gt_frames(sample)
+        pred_masks = annotated_predictions(sample, pred_masks, gt_masks)
+        num_objects = num_gt_objects(gt_masks[0])
+        if self.task == 'semi-supervised':
+            if len(gt_masks) < 3:
+                raise ValueError(f'{name}: semi-supervised evaluation drops '
+                                 'the first and last annotated frames and '
+                                 f'needs at least 3, got {len(gt_masks)}')
+            gt_masks, pred_masks = gt_masks[1:-1], pred_masks[1:-1]
+            limit, what = num_objects, 'ground-truth objects'
+        else:
+            limit, what = MAX_PROPOSALS, 'proposals allowed'
+        highest = int(pred_masks.max())
+        if highest > limit:
+            raise ValueError(f'{name}: predicted id {highest} exceeds the '
+                             f'{limit} {what}')
+        try:
+            return evaluate_sequence(self.task, name, gt_masks, pred_masks,
+                                     num_objects)
+        except ValueError as error:
+            raise ValueError(f'{name}: {error}') from error
+
+    def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
+        """Reduce each video to the statistics of its object rows."""
+        for sample in map(sample_as_dict, data_samples):
+            pred_masks = sample_array(sample, 'pred_masks')
+            if self.output_dir is not None:
+                write_mask_pngs(self.output_dir, sample, pred_masks)
+            if self.format_only:
+                continue
+            self.results.append(
+                dict(video_name=video_name_of(sample),
+                     per_object=self._evaluate_video(sample, pred_masks)))
+
+    def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
+        """Return the global numbers ({} when ``format_only``)."""
+        if self.format_only:
+            return {}
+        per_object = {}
+        for result in sorted(results, key=lambda item: item['video_name']):
+            per_object.update(result['per_object'])
+        return global_statistics(per_object)
