@@ -1,3 +1,9 @@
+from .boundary import (boundary_f_measure, boundary_map, boundary_tolerance,
+                       disk_kernel, object_boundaries, pairwise_boundary_f)
+from .davis import (db_statistics, evaluate_semisupervised_sequence,
+                    evaluate_sequence, evaluate_unsupervised_sequence,
+                    global_statistics, num_gt_objects,
+                    pairwise_region_similarity, region_similarity)
 from .keypoints import (joint_hit_counts, normalised_joint_distances, pck,
                         pck_from_counts, pose_scales)
 from .object_discovery import (adjusted_rand_index, contingency_table,
