@@ -285,3 +285,37 @@ def test_shape_errors_name_the_tensor():
     single = random_outputs(generator, num_instances=1)
     with pytest.raises(ValueError, match='needs P >= 2'):
         loss_module(single, single)
+
+
+def test_never_reads_values_on_the_host():
+    # Meta tensors have no values: any host read (a device synchronisation
+    # on CUDA) would raise; the official scipy matching would.
+    generator = torch.Generator().manual_seed(11)
+    student, teacher = [{
+        key: value.to('meta')
+        for key, value in random_outputs(generator).items()
+    } for _ in range(2)]
+    loss = InstanceConsistencyLoss()(student, teacher)
+    assert loss.device.type == 'meta' and loss.shape == ()
+
+
+@pytest.mark.gpu
+def test_no_device_synchronisation_on_cuda():
+    generator = torch.Generator().manual_seed(12)
+    student, teacher = [{
+        key: value.cuda()
+        for key, value in random_outputs(generator).items()
+    } for _ in range(2)]
+    loss_module = InstanceConsistencyLoss()
+    loss_module(student, teacher)  # caches the permutation table
+    torch.cuda.synchronize()
+    torch.cuda.set_sync_debug_mode('error')
+    try:
+        with torch.autocast('cuda', dtype=torch.float16):
+            loss = loss_module(student, teacher)
+    finally:
+        torch.cuda.set_sync_debug_mode('default')
+    cpu = [{key: value.cpu()
+            for key, value in outputs.items()}
+           for outputs in (student, teacher)]
+    assert loss.item() == pytest.approx(reference_loss(*cpu), abs=1e-5)
