@@ -80,7 +80,8 @@ def jhmdb_joint_positions(video: RenderedVideo) -> dict:
     Returns:
         dict: ``pos_img`` ``(2, J, T)`` float64 1-based MATLAB pixel
         coordinates ``(x, y)`` of the keypoints of
-        :data:`JHMDB_OBJECT_IDS` (``J = 4 * len(JHMDB_OBJECT_IDS)``,
+        :data:`JHMDB_OBJECT_IDS` (``J = KEYPOINTS_PER_OBJECT *
+        len(JHMDB_OBJECT_IDS)``, 8 by default,
         occluded points included, as JHMDB annotates hidden joints);
         ``scale`` ``(1, T)``: half the diagonal of the joints' tight box in
         pixels; ``pos_world`` ``(2, J, T)``: ``pos_img`` relative to the

@@ -3,8 +3,8 @@
 A :class:`Scene` holds everything needed to render a video; rendering is a
 pure function of it (:mod:`.render`). Coordinates are continuous pixel
 coordinates ``(x, y)`` with pixel ``(row, col)`` centred on
-``(x, y) = (col, row)``; angles are in radians, counter-clockwise as seen
-with the y axis pointing down the image.
+``(x, y) = (col, row)``; angles are in radians from the x axis towards
+the y axis (clockwise on screen, as y points down the image).
 """
 from dataclasses import dataclass
 from typing import Tuple
