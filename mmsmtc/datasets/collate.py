@@ -11,7 +11,9 @@ def video_collate(batch: Sequence[Dict]) -> Dict[str, List]:
     Videos differ in length and size and their frames are lazy
     (:class:`~mmsmtc.datasets.lazy_sequence.LazyFrameSequence`), so a batch
     is ``dict(inputs=[B videos], data_samples=[B VideoDataSample])``.
-    Use with ``collate_fn=dict(type='video_collate')``.
+    Use with ``collate_fn=dict(type='mmsmtc.video_collate')``: MMEngine's
+    ``Runner.build_dataloader`` looks collate functions up in the root
+    registry, which finds a child's function only by its scoped name.
 
     Args:
         batch: ``B`` packed samples (``dict(inputs=..., data_samples=...)``).

@@ -13,7 +13,7 @@ test_dataloader = dict(
     persistent_workers=True,
     drop_last=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='video_collate'),
+    collate_fn=dict(type='mmsmtc.video_collate'),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
