@@ -76,8 +76,11 @@ class VisionTransformer(KeyMappedBackbone):
     ``torch.no_grad()``, so no graph is built for it (the official SMTC
     code back-propagates through the encoder while its learning rate is 0
     and throws the gradient away). :meth:`unfreeze` turns gradients back
-    on; SMTC calls it at ``grad_iter``. The optimizer may hold the frozen
-    parameters from the start: they simply have no gradient. Freezing does
+    on; SMTC calls it at ``grad_iter``. Build unfrozen when the optimizer
+    constructor drops ``requires_grad=False`` parameters (mmsmtc's
+    ``SMTCOptimWrapperConstructor`` does): then freeze a forward with
+    ``torch.set_grad_enabled(False)`` around the call instead, which builds
+    no graph either. Freezing does
     not touch train/eval mode: stochastic depth (``drop_path_rate``) stays
     active in training mode, as in the official code (DINO's default
     ``drop_path_rate=0.1``; SMTC trains with it).
