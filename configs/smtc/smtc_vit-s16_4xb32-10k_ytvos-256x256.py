@@ -1,0 +1,8 @@
+# Official relaxed SMTC recipe (start_twostage.sh): ViT-S/16, 16 slots x 4
+# instances, 3 iterations, 4-frame clips at gap 4, lr 2e-5, grad_iter 3000.
+_base_ = [
+    '../_base_/models/smtc_vit-s16.py', '../_base_/datasets/ytvos_clips.py',
+    '../_base_/schedules/smtc_adamw-cosine_10k.py',
+    '../_base_/default_runtime.py'
+]
+model = dict(grad_iter=3000)

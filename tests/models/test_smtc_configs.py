@@ -1,0 +1,43 @@
+"""Every SMTC config builds its model and optimiser on CPU."""
+from pathlib import Path
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.optim import build_optim_wrapper
+
+from mmsmtc.registry import MODELS
+from mmsmtc.utils.setup_env import register_all_modules
+
+register_all_modules()
+
+CONFIG_DIR = Path(__file__).resolve().parents[2] / 'configs' / 'smtc'
+CONFIGS = sorted(CONFIG_DIR.glob('*.py'))
+
+
+def test_configs_are_found():
+    assert len(CONFIGS) >= 3
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=lambda path: path.name)
+def test_config_builds_model_and_optimizer(path):
+    cfg = Config.fromfile(path)
+    model = MODELS.build(cfg.model)
+    assert model.neck.in_channels == model.head.in_channels
+    assert model.grad_iter == cfg.model.grad_iter > 0
+    optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    groups = {g['name']: g for g in optim_wrapper.optimizer.param_groups}
+    assert set(groups) == {'backbone_decay', 'backbone_no_decay', 'decay',
+                           'no_decay'}
+    mult = cfg.optim_wrapper.paramwise_cfg.backbone_lr_mult
+    assert groups['backbone_decay']['lr'] == pytest.approx(
+        groups['decay']['lr'] * mult)
+
+
+def test_tiny_config_runs_a_clip_at_its_size():
+    cfg = Config.fromfile(CONFIG_DIR /
+                          'smtc_vit-tiny_1xb4-300_synthetic-64x64.py')
+    model = MODELS.build(cfg.model)
+    out = model(torch.randn(1, 4, 3, 64, 64))
+    assert out['semantic_logits'].shape == (1, 4, 4, 64)
+    assert out['instance_embeddings'].shape == (1, 4, 4, 2, 64)
