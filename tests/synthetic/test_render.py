@@ -171,3 +171,20 @@ def test_sampling_gives_up_with_a_clear_error(monkeypatch):
     monkeypatch.setattr(sampling, 'MAX_ATTEMPTS', 3)
     with pytest.raises(RuntimeError, match='first-frame check in 3'):
         sample_scene(video_rng(0, 0, 0), 48, 64, 3)
+
+
+def test_objects_are_textured_and_differ_from_the_background():
+    for index in range(6):
+        scene = sample_scene(video_rng(11, 1, index), 64, 96, 1)
+        video = render_video(scene)
+        frame = video.frames[0].astype(float)
+        ids = video.instance_masks[0]
+        background_mean = frame[ids == 0].mean(axis=0)
+        means = []
+        for scene_object in scene.objects:
+            pixels = frame[ids == scene_object.object_id]
+            # Not one constant colour: the two texture colours both show.
+            assert pixels.std(axis=0).max() > 10.0
+            means.append(pixels.mean(axis=0))
+            assert np.abs(means[-1] - background_mean).max() > 20.0
+        assert len(means) >= 2
