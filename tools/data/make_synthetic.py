@@ -20,12 +20,28 @@ from mmsmtc.datasets.synthetic import (DEFAULT_NUM_FRAMES, DEFAULT_NUM_TRAIN,
                                        generate_synthetic_benchmark,
                                        parse_size)
 
+OUTPUT_TREE = """output:
+  OUT/YTVOS/train/JPEGImages/<video>/NNNNN.jpg      training videos
+      (named 00000, 00005, 00010, ... like YouTube-VOS frames)
+  OUT/DAVIS/{JPEGImages,Annotations,Annotations_unsupervised}/480p/<seq>/
+      validation videos (the folder is named 480p whatever --size is;
+      ImageSets/{2016,2017}/val.txt lists them, train.txt is empty)
+  OUT/JHMDB/Rename_Images/moving_shapes/<video>/NNNNN.png (1-based) and
+      joint_positions/.../joint_positions.mat (pos_img (2, 8, T), 1-based),
+      splits/moving_shapes_test_split1.txt, testlist_split1.txt (CRW)
+  OUT/VIP/VIP_Fine/{Images,Annotations/Category_ids}/<video>/ and
+      lists/val_videos.txt (13 part classes, ids < 20)
+  OUT/synthetic_meta.json                            what was generated
+"""
+
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Generate the synthetic video benchmark (YouTube-VOS, '
         'DAVIS-2017, JHMDB and VIP layouts) under OUT. Defaults give a set '
-        'for training a tiny model on a CPU in minutes.')
+        'for training a tiny model on a CPU in minutes.',
+        epilog=OUTPUT_TREE,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('out', help='output folder (absent or empty)')
     parser.add_argument('--train',
                         type=int,
