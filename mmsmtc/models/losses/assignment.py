@@ -24,23 +24,40 @@ for every one of those tied assignments; the tests check both.
 """
 import functools
 import itertools
+from typing import Tuple
 
 import numpy as np
 import torch
 from scipy.optimize import linear_sum_assignment
 from torch import Tensor
 
+from .utils import autocast_disabled
+
 #: Largest ``P`` solved by enumerating all ``P!`` permutations.
 MAX_ENUMERATED_SIZE = 6
 
 
 @functools.lru_cache(maxsize=None)
-def _permutations(size: int, device: torch.device) -> Tensor:
-    """All permutations of ``range(size)``, ``(size!, size)`` int64."""
-    return torch.tensor(
-        list(itertools.permutations(range(size))),
-        dtype=torch.long,
-        device=device)
+def _permutation_tables(size: int, device: torch.device,
+                        dtype: torch.dtype) -> Tuple[Tensor, Tensor]:
+    """All permutations of ``range(size)`` and their incidence matrix.
+
+    Built once per ``(size, device, dtype)``, so later calls upload
+    nothing.
+
+    Returns:
+        tuple[Tensor, Tensor]: ``(K, size)`` int64 permutations in
+        ``itertools.permutations`` (lexicographic) order, ``K = size!``;
+        ``(size * size, K)`` incidence matrix whose column ``k`` is 1 at the
+        flattened entries ``(p, permutation_k[p])`` and 0 elsewhere.
+    """
+    permutations = torch.tensor(
+        list(itertools.permutations(range(size))), dtype=torch.long)
+    flat_entries = torch.arange(size) * size + permutations
+    incidence = torch.zeros(size * size, permutations.shape[0], dtype=dtype)
+    incidence[flat_entries.flatten(),
+              torch.arange(permutations.shape[0]).repeat_interleave(size)] = 1
+    return permutations.to(device), incidence.to(device)
 
 
 def _accumulation_dtype(device: torch.device) -> torch.dtype:
@@ -52,8 +69,10 @@ def _accumulation_dtype(device: torch.device) -> torch.dtype:
 def enumerate_assignment(cost: Tensor) -> Tensor:
     """Exact minimal-cost assignment by scoring every permutation.
 
-    Runs entirely on ``cost.device`` without reading values back to the
-    host. See the module docstring for the tie-breaking rule.
+    The totals of all permutations are one matrix product of the flattened
+    costs with a 0/1 incidence matrix (autocast disabled). It runs entirely
+    on ``cost.device`` without reading values back to the host. See the
+    module docstring for the tie-breaking rule.
 
     Args:
         cost: ``(N, P, P)`` costs; ``cost[n, p, q]`` is the cost of
@@ -63,12 +82,11 @@ def enumerate_assignment(cost: Tensor) -> Tensor:
         Tensor: ``(N, P)`` int64; entry ``[n, p]`` is the column assigned to
         row ``p``.
     """
-    size = cost.shape[-1]
-    permutations = _permutations(size, cost.device)
-    cost = cost.to(_accumulation_dtype(cost.device))
-    totals = cost.new_zeros(cost.shape[0], permutations.shape[0])
-    for row in range(size):
-        totals += cost[:, row, permutations[:, row]]
+    dtype = _accumulation_dtype(cost.device)
+    permutations, incidence = _permutation_tables(cost.shape[-1], cost.device,
+                                                  dtype)
+    with autocast_disabled(cost.device):
+        totals = cost.flatten(1).to(dtype) @ incidence
     return permutations[totals.argmin(dim=-1)]
 
 
