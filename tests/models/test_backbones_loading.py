@@ -203,6 +203,23 @@ def test_training_checkpoint_with_prefixes_and_heads(tmp_path, which, prefix):
     assert report.unexpected == [] and report.missing == []
 
 
+def test_official_smtc_checkpoint_layout_loads_its_encoder(tmp_path,
+                                                         tiny_state):
+    path = tmp_path / 'smtc_checkpoint.pth'
+    torch.save({
+        'iteration': 3000,
+        'model_state_dict': {
+            **{'encoder.' + k: v for k, v in tiny_state.items()},
+            'slot_attention.project_q.weight': torch.zeros(32, 32),
+        },
+        'loss': torch.tensor(0.5),
+    }, path)
+    model = build_tiny(final_norm=True)
+    report = load_mapped_checkpoint(model, path, model.checkpoint_key_map())
+    assert_loaded(model, tiny_state)
+    assert report.unexpected == ['slot_attention.project_q.weight']
+
+
 def test_tokens_without_final_norm_match_reference(tmp_path, tiny_state):
     path = tmp_path / 'dino.pth'
     torch.save(tiny_state, path)
