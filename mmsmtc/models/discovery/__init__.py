@@ -1,0 +1,20 @@
+"""Object discovery post-processing: SMTC candidates -> video objects."""
+from .background import BACKGROUND_RULES, background_slots
+from .candidates import VideoCandidates, extract_candidates
+from .inputs import DiscoveryInputs, check_discovery_inputs
+from .linking import TrackLinker, pairwise_label_iou
+from .post_processor import DiscoveredObjects, ObjectDiscoveryPostProcessor
+from .selection import rank_tracks, render_id_maps, track_selection_scores
+from .single_object import (FOREGROUND_RULES, SingleObjectPostProcessor,
+                            foreground_from_tracks,
+                            oracle_best_track_foreground)
+
+__all__ = [
+    'BACKGROUND_RULES', 'DiscoveredObjects', 'DiscoveryInputs',
+    'FOREGROUND_RULES', 'ObjectDiscoveryPostProcessor',
+    'SingleObjectPostProcessor', 'TrackLinker', 'VideoCandidates',
+    'background_slots', 'check_discovery_inputs', 'extract_candidates',
+    'foreground_from_tracks', 'oracle_best_track_foreground',
+    'pairwise_label_iou', 'rank_tracks', 'render_id_maps',
+    'track_selection_scores'
+]

@@ -1,0 +1,88 @@
+"""Per-frame candidate extraction: upsample, arg-max, count pixels."""
+from typing import NamedTuple, Tuple
+
+import torch
+import torch.nn.functional as F
+
+
+class VideoCandidates(NamedTuple):
+    """Hard candidate assignment of every pixel of a video.
+
+    ``N = S * P`` candidates per frame, candidate ``c = s * P + p``.
+
+    Attributes:
+        labels: ``(T, H, W)`` int16 candidate of every pixel.
+        areas: ``(T, N)`` int64 pixels of each candidate.
+        slot_border_pixels: ``(S,)`` int64 frame-border pixels whose
+            semantic arg-max is each slot, summed over frames.
+        slot_areas: ``(S,)`` int64 pixels whose semantic arg-max is each
+            slot, summed over frames.
+    """
+    labels: torch.Tensor
+    areas: torch.Tensor
+    slot_border_pixels: torch.Tensor
+    slot_areas: torch.Tensor
+
+
+def upsample(maps: torch.Tensor, frame_size: Tuple[int, int]) -> torch.Tensor:
+    """Bilinear resize ``(C, h, w)`` -> ``(C, H, W)`` (half-pixel centres)."""
+    if tuple(maps.shape[-2:]) == tuple(frame_size):
+        return maps
+    return F.interpolate(
+        maps[None], size=frame_size, mode='bilinear',
+        align_corners=False)[0]
+
+
+def border_pixels(ids: torch.Tensor) -> torch.Tensor:
+    """The ids on the outer one-pixel ring of ``(H, W)``, each pixel once.
+
+    Returns:
+        Tensor: ``(B,)`` ids with ``B = 2 * (H + W) - 4`` (all pixels if
+        ``H`` or ``W`` is at most 2).
+    """
+    height, width = ids.shape
+    if height <= 2 or width <= 2:
+        return ids.flatten()
+    return torch.cat(
+        [ids[0], ids[-1], ids[1:-1, 0], ids[1:-1, -1]])
+
+
+def extract_candidates(semantic: torch.Tensor, instance_masks: torch.Tensor,
+                       frame_size: Tuple[int, int]) -> VideoCandidates:
+    """Assign every pixel of every frame to its most probable candidate.
+
+    Frame by frame (bounded memory): the ``S * P`` instance maps are
+    upsampled bilinearly to ``frame_size`` and each pixel takes the arg-max
+    candidate (the lowest index on ties); the semantic maps are upsampled
+    the same way and their arg-max counted on the frame border and overall,
+    for the background rule.
+
+    Args:
+        semantic: ``(T, S, h, w)`` semantic logits or probabilities (the
+            arg-max is the same for both up to interpolation rounding).
+        instance_masks: ``(T, S, P, h, w)`` instance probabilities.
+        frame_size: ``(H, W)``.
+
+    Returns:
+        VideoCandidates: labels and pixel counts.
+    """
+    frames, slots, instances = instance_masks.shape[:3]
+    num_candidates = slots * instances
+    device = instance_masks.device
+    labels = torch.empty((frames, ) + tuple(frame_size), dtype=torch.int16,
+                         device=device)
+    areas = torch.empty((frames, num_candidates), dtype=torch.int64,
+                        device=device)
+    slot_border = torch.zeros(slots, dtype=torch.int64, device=device)
+    slot_areas = torch.zeros(slots, dtype=torch.int64, device=device)
+    for frame in range(frames):
+        frame_labels = upsample(instance_masks[frame].flatten(0, 1),
+                                frame_size).argmax(0)
+        labels[frame] = frame_labels.to(torch.int16)
+        areas[frame] = torch.bincount(
+            frame_labels.flatten(), minlength=num_candidates)
+        slot_ids = upsample(semantic[frame], frame_size).argmax(0)
+        slot_areas += torch.bincount(slot_ids.flatten(), minlength=slots)
+        slot_border += torch.bincount(
+            border_pixels(slot_ids), minlength=slots)
+    return VideoCandidates(labels, areas, slot_border, slot_areas)

@@ -1,0 +1,192 @@
+"""Linking per-frame candidates into video tracks (Hungarian matching)."""
+from typing import Dict, List, Optional
+
+import torch
+import torch.nn.functional as F
+from scipy.optimize import linear_sum_assignment
+
+
+def pairwise_label_iou(labels_a: torch.Tensor, labels_b: torch.Tensor,
+                       num_candidates: int) -> torch.Tensor:
+    """IoU of every candidate of one label map with every one of another.
+
+    Args:
+        labels_a: ``(H, W)`` integer candidate ids in ``[0, N)``.
+        labels_b: ``(H, W)`` integer candidate ids in ``[0, N)``.
+        num_candidates: ``N``.
+
+    Returns:
+        Tensor: ``(N, N)`` float IoU, ``[i, j]`` of candidate ``i`` of
+        ``labels_a`` and ``j`` of ``labels_b`` (0 for two empty masks).
+    """
+    joint = torch.bincount(
+        labels_a.flatten().long() * num_candidates +
+        labels_b.flatten().long(),
+        minlength=num_candidates**2).view(num_candidates, num_candidates)
+    union = joint.sum(1, keepdim=True) + joint.sum(0, keepdim=True) - joint
+    return joint.double() / union.clamp(min=1).double()
+
+
+class TrackLinker:
+    """Greedy-in-time, Hungarian-per-frame linking of candidates.
+
+    Frame by frame, every open track (seen within the last ``max_gap``
+    frames) is compared with every valid candidate of the frame by the
+    affinity
+
+    ``A = (w_iou * IoU + w_emb * max(cos, 0) + w_sem * [same s] + w_inst *
+    [same (s, p)]) / (w_iou + w_emb + w_sem + w_inst)``
+
+    where IoU is taken with the track's mask in the frame it was last seen,
+    ``cos`` between the track's embedding (the normalised sum of its
+    candidates' normalised embeddings) and the candidate's, and the last two
+    terms compare the slot indices of the track's last candidate with the
+    candidate's (SMTC initialises semantic slots from the same learnt means
+    in every frame, so ``s`` tends to persist; instance slots are drawn
+    around them with fresh noise, so ``p`` does not). The embedding term
+    and its weight drop out when no embeddings are given. The Hungarian
+    algorithm maximises the total affinity; a matched pair is accepted when
+    ``A >= link_threshold``; every other candidate starts a new track.
+
+    Args:
+        iou_weight (float): ``w_iou``. Defaults to 1.0.
+        embedding_weight (float): ``w_emb``. Defaults to 1.0.
+        semantic_slot_weight (float): ``w_sem``. Defaults to 0.5.
+        instance_slot_weight (float): ``w_inst``. Defaults to 0.0.
+        link_threshold (float): Least affinity of an accepted match, in
+            ``[0, 1]``. Defaults to 0.4.
+        max_gap (int, optional): A track unseen for more than ``max_gap``
+            frames is closed (``1``: only the previous frame); None never
+            closes tracks. Defaults to 15.
+    """
+
+    def __init__(self,
+                 iou_weight: float = 1.0,
+                 embedding_weight: float = 1.0,
+                 semantic_slot_weight: float = 0.5,
+                 instance_slot_weight: float = 0.0,
+                 link_threshold: float = 0.4,
+                 max_gap: Optional[int] = 15) -> None:
+        self.weights = dict(
+            iou=iou_weight,
+            embedding=embedding_weight,
+            semantic_slot=semantic_slot_weight,
+            instance_slot=instance_slot_weight)
+        for name, weight in self.weights.items():
+            if not weight >= 0:
+                raise ValueError(f'{name}_weight must be >= 0, got {weight}')
+        if not sum(self.weights.values()) > 0:
+            raise ValueError('at least one linking weight must be positive')
+        if not 0.0 <= link_threshold <= 1.0:
+            raise ValueError('link_threshold must be in [0, 1], got '
+                             f'{link_threshold}')
+        if max_gap is not None and (int(max_gap) != max_gap or max_gap < 1):
+            raise ValueError(f'max_gap must be an integer >= 1 or None, got '
+                             f'{max_gap!r}')
+        self.link_threshold = link_threshold
+        self.max_gap = max_gap
+
+    def __call__(self,
+                 labels: torch.Tensor,
+                 valid: torch.Tensor,
+                 instances_per_slot: int,
+                 embeddings: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Link the valid candidates of all frames into tracks.
+
+        Args:
+            labels: ``(T, H, W)`` candidate of every pixel, ids in
+                ``[0, N)``.
+            valid: ``(T, N)`` bool, which candidates may join a track.
+            instances_per_slot: ``P`` (candidate ``c`` is slot ``c // P``).
+            embeddings: Optional ``(T, N, D)`` candidate embeddings.
+
+        Returns:
+            Tensor: ``(T, N)`` int64 track index of every candidate, -1 for
+            invalid ones; tracks are numbered in order of their start.
+        """
+        num_candidates = valid.shape[1]
+        tracks = torch.full(valid.shape, -1, dtype=torch.int64)
+        last_frame: List[int] = []
+        last_label: List[int] = []
+        track_embeddings: List[torch.Tensor] = []
+        for frame in range(valid.shape[0]):
+            candidates = torch.nonzero(valid[frame]).flatten().cpu()
+            open_tracks = [
+                track for track, seen in enumerate(last_frame)
+                if self.max_gap is None or frame - seen <= self.max_gap
+            ]
+            matches = {}
+            if open_tracks and len(candidates):
+                affinity = self._affinity(
+                    labels, frame, candidates, open_tracks, last_frame,
+                    last_label, track_embeddings, embeddings,
+                    instances_per_slot, num_candidates)
+                rows, cols = linear_sum_assignment(-affinity.numpy())
+                matches = {
+                    int(candidates[col]): open_tracks[row]
+                    for row, col in zip(rows, cols)
+                    if affinity[row, col] >= self.link_threshold
+                }
+            for candidate in candidates.tolist():
+                track = matches.get(candidate)
+                if track is None:
+                    track = len(last_frame)
+                    last_frame.append(frame)
+                    last_label.append(candidate)
+                    if embeddings is not None:
+                        track_embeddings.append(
+                            torch.zeros_like(embeddings[frame, candidate]))
+                last_frame[track], last_label[track] = frame, candidate
+                if embeddings is not None:
+                    track_embeddings[track] = track_embeddings[track] + \
+                        F.normalize(embeddings[frame, candidate], dim=0)
+                tracks[frame, candidate] = track
+        return tracks
+
+    def _affinity(self, labels: torch.Tensor, frame: int,
+                  candidates: torch.Tensor, open_tracks: List[int],
+                  last_frame: List[int], last_label: List[int],
+                  track_embeddings: List[torch.Tensor],
+                  embeddings: Optional[torch.Tensor],
+                  instances_per_slot: int,
+                  num_candidates: int) -> torch.Tensor:
+        """``(A, C)`` float64 affinity of open tracks and candidates (CPU)."""
+        previous = torch.tensor([last_label[track] for track in open_tracks])
+        terms: Dict[str, torch.Tensor] = {}
+        if self.weights['iou'] > 0:
+            terms['iou'] = self._iou_with_last_masks(
+                labels, frame, candidates, open_tracks, last_frame,
+                previous, num_candidates)
+        if self.weights['embedding'] > 0 and embeddings is not None:
+            track_emb = F.normalize(
+                torch.stack([track_embeddings[t] for t in open_tracks]),
+                dim=1)
+            cand_emb = F.normalize(embeddings[frame, candidates.to(
+                embeddings.device)], dim=1)
+            terms['embedding'] = (track_emb @ cand_emb.T).clamp(
+                min=0).double().cpu()
+        terms['semantic_slot'] = (
+            previous[:, None] // instances_per_slot ==
+            candidates[None] // instances_per_slot).double()
+        terms['instance_slot'] = (previous[:, None] ==
+                                  candidates[None]).double()
+        total = sum(self.weights[name] for name in terms)
+        return sum(self.weights[name] * term
+                   for name, term in terms.items()) / total
+
+    @staticmethod
+    def _iou_with_last_masks(labels: torch.Tensor, frame: int,
+                             candidates: torch.Tensor,
+                             open_tracks: List[int], last_frame: List[int],
+                             previous: torch.Tensor,
+                             num_candidates: int) -> torch.Tensor:
+        """IoU of each open track's last mask with each candidate."""
+        seen = torch.tensor([last_frame[track] for track in open_tracks])
+        iou = torch.zeros(len(open_tracks), len(candidates),
+                          dtype=torch.float64)
+        for seen_frame in seen.unique().tolist():
+            rows = torch.nonzero(seen == seen_frame).flatten()
+            pair_iou = pairwise_label_iou(labels[seen_frame], labels[frame],
+                                          num_candidates).cpu()
+            iou[rows] = pair_iou[previous[rows]][:, candidates]
+        return iou
