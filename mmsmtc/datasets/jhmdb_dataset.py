@@ -101,6 +101,7 @@ class JHMDBDataset(BaseDataset):
         self.split_dir = split_dir
         self.split = split
         kwargs.setdefault('test_mode', True)
+        kwargs.setdefault('serialize_data', False)
         super().__init__(
             data_root=data_root,
             ann_file=ann_file,

@@ -44,7 +44,9 @@ class VideoSegmentationDataset(BaseDataset):
             :func:`mmsmtc.datasets.frame_io.fit_mask_to_frame`.
         frame_suffixes: File suffixes of frames.
         **kwargs: Other :class:`mmengine.dataset.BaseDataset` arguments
-            (``pipeline``, ``test_mode``, ``indices``, ...).
+            (``pipeline``, ``indices``, ...). ``test_mode`` defaults to True
+            and ``serialize_data`` to False (a few dozen videos gain
+            nothing from it, and it costs a full garbage collection).
 
     Each ``data_info`` holds ``video_name`` (str), ``frame_paths`` and
     ``frame_names`` (T each), ``mask_paths`` and ``mask_frame_indices``
@@ -80,6 +82,7 @@ class VideoSegmentationDataset(BaseDataset):
         self.max_size_gap = max_size_gap
         self.frame_suffixes = tuple(frame_suffixes)
         kwargs.setdefault('test_mode', True)
+        kwargs.setdefault('serialize_data', False)
         super().__init__(
             data_root=data_root,
             ann_file=ann_file,
@@ -119,7 +122,11 @@ class VideoSegmentationDataset(BaseDataset):
         if not mask_dir.is_dir():
             raise FileNotFoundError(
                 f'{mask_dir}: missing annotations of sequence {name!r}')
-        mask_paths = list_frame_files(mask_dir, ('.png', ))
+        mask_paths = [path for path in mask_dir.iterdir()
+                      if path.suffix.lower() == '.png']
+        if not mask_paths:
+            raise ValueError(f'{mask_dir}: missing annotations of sequence '
+                             f'{name!r}, the folder holds no PNG')
         positions = {stem: index for index, stem in enumerate(frame_names)}
         orphans = [path.name for path in mask_paths
                    if path.stem not in positions]
@@ -127,6 +134,7 @@ class VideoSegmentationDataset(BaseDataset):
             raise ValueError(
                 f'{mask_dir}: annotations {orphans[:5]} have no frame of the '
                 f'same name in {frame_dir}')
+        mask_paths.sort(key=lambda path: positions[path.stem])
         mask_frame_indices = [positions[path.stem] for path in mask_paths]
         self._check_coverage(frame_dir, mask_dir, frame_names,
                              set(mask_frame_indices))

@@ -336,3 +336,24 @@ def test_video_collate_keeps_whole_videos(davis_root):
     assert [s.video_name for s in batch['data_samples']] == ['bear', 'camel']
     with pytest.raises(KeyError, match='PackVideoInputs'):
         video_collate([dict(inputs=None)])
+
+
+def test_empty_annotation_folder_is_an_error(tmp_path):
+    _sparse_video(tmp_path, 'cars1', 3, annotated=())
+    (tmp_path / 'Annotations' / 'cars1').mkdir(parents=True)
+    with pytest.raises(ValueError, match='cars1.*holds no PNG'):
+        FBMSDataset(data_root=str(tmp_path), sequences=['cars1'])
+
+
+def test_annotations_follow_frame_order(tmp_path):
+    video = tmp_path / 'v'
+    write_frames(video / 'JPEGImages', video_frames(11, (6, 8)),
+                 names=[str(t) for t in range(11)])
+    for t in (0, 2, 10):
+        write_indexed_png(video / 'Annotations' / f'{t}.png',
+                          np.full((6, 8), t, np.uint8))
+    info = VideoFolderDataset(data_root=str(video)).get_data_info(0)
+    assert info['frame_names'][:3] == ['0', '1', '2']
+    assert info['mask_frame_indices'] == [0, 2, 10]
+    assert [p.rsplit('/', 1)[1] for p in info['mask_paths']] == [
+        '0.png', '2.png', '10.png']

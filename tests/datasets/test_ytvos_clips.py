@@ -204,3 +204,13 @@ def test_resize_and_pack_clip():
     np.testing.assert_array_equal(packed['inputs'][2].permute(1, 2, 0),
                                   results['imgs'][2])
     assert packed['data_samples'].video_name == 'v'
+
+
+def test_too_short_videos_are_dropped_and_logged(ytvos_root, monkeypatch):
+    from mmsmtc.datasets import ytvos_clip_dataset
+    messages = []
+    monkeypatch.setattr(ytvos_clip_dataset, 'print_log',
+                        lambda msg, **kwargs: messages.append(msg))
+    dataset = YTVOSClipDataset(data_root=str(ytvos_root))
+    assert [dataset.get_data_info(0)['video_name']] == ['long']
+    assert len(messages) == 1 and "'tiny'" in messages[0]

@@ -25,8 +25,12 @@ def parse_args():
         action='store_true',
         help='accept fewer videos than the full split (e.g. the synthetic '
         'set): listed videos that are absent are skipped, not errors')
-    parser.add_argument('--split', help='dataset split (DAVIS: val/train)')
-    return parser.parse_args()
+    parser.add_argument(
+        '--split', help='DAVIS split to check (val or train; default val)')
+    args = parser.parse_args()
+    if args.split and not args.benchmark.startswith('davis'):
+        parser.error('--split applies to davis2017 and davis2016 only')
+    return args
 
 
 def main() -> int:
