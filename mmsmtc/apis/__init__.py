@@ -1,7 +1,15 @@
 """High-level inference APIs of mmsmtc."""
-from .propagation import (StreamingLabelPropagation, propagate_labels,
-                          propagate_labels_dense)
+from .propagation import (JHMDB_INPUT_SIZE, VIP_INPUT_SIZE, VIP_NUM_CLASSES,
+                          StreamingLabelPropagation, first_frame_labels,
+                          joint_label_maps, joints_to_grid, label_grid_size,
+                          propagate_labels, propagate_labels_dense,
+                          read_out_keypoints, resize_frames, resize_linear,
+                          resize_to_stride, soft_labels_to_ids)
 
 __all__ = [
-    'StreamingLabelPropagation', 'propagate_labels', 'propagate_labels_dense'
+    'JHMDB_INPUT_SIZE', 'StreamingLabelPropagation', 'VIP_INPUT_SIZE',
+    'VIP_NUM_CLASSES', 'first_frame_labels', 'joint_label_maps',
+    'joints_to_grid', 'label_grid_size', 'propagate_labels',
+    'propagate_labels_dense', 'read_out_keypoints', 'resize_frames',
+    'resize_linear', 'resize_to_stride', 'soft_labels_to_ids'
 ]

@@ -1,0 +1,51 @@
+"""From propagated soft labels to an annotation map at the image size.
+
+Protocol (``label_propagation.md``, "Prediction for each frame"): resize the
+raw soft labels bilinearly straight to the original image size (the
+official ``cv2.resize(pred, (W, H))``, INTER_LINEAR), argmax over channels
+with ties to the lowest channel (``np.argmax``), map channels back to the
+annotation values.
+"""
+from typing import Sequence, Tuple
+
+import cv2
+import numpy as np
+import torch
+
+
+def soft_labels_to_ids(soft_labels: torch.Tensor, values: Sequence[int],
+                       image_size: Tuple[int, int]) -> np.ndarray:
+    """Hard annotation ids of one frame at the original image size.
+
+    Channels are resized one at a time and compared with a running maximum
+    (strictly greater wins), which is the argmax with ties to the lowest
+    channel without holding a ``(H, W, K)`` array.
+
+    Args:
+        soft_labels: ``(K, h, w)`` propagated labels (any device).
+        values: ``(K,)`` annotation id of each channel.
+        image_size: ``(H, W)`` of the original frame.
+
+    Returns:
+        np.ndarray: ``(H, W)`` ids, with the dtype of ``values``.
+
+    Raises:
+        ValueError: If ``soft_labels`` is not ``(K, h, w)`` with
+            ``K == len(values)``.
+    """
+    values = np.asarray(values)
+    if soft_labels.ndim != 3 or soft_labels.shape[0] != len(values):
+        raise ValueError(
+            f'soft_labels must be (K, h, w) with K = len(values) = '
+            f'{len(values)}, got shape {tuple(soft_labels.shape)}')
+    height, width = image_size
+    maps = soft_labels.detach().to('cpu', torch.float32).numpy()
+    best = np.full((height, width), -np.inf, dtype=np.float32)
+    channel_ids = np.zeros((height, width), dtype=np.int64)
+    for channel, soft_map in enumerate(maps):
+        upsampled = cv2.resize(
+            soft_map, (width, height), interpolation=cv2.INTER_LINEAR)
+        better = upsampled > best
+        best[better] = upsampled[better]
+        channel_ids[better] = channel
+    return values[channel_ids]

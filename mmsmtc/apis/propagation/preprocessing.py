@@ -1,0 +1,148 @@
+"""Frame resizing, label-grid size and first-frame labels of the protocol.
+
+Protocol lines (``label_propagation.md``, "DAVIS-2017 semi-supervised"):
+frames are resized bilinearly (align_corners=False) to ``H // s * s``; the
+label grid is ``floor(H / s) x floor(W / s)`` (``ceil`` for JHMDB); frame-0
+labels are one channel per distinct annotation value, background included,
+resized to the grid with OpenCV INTER_LINEAR (as the official
+``cv2.resize(np.float32(onehot), (w, h))``).
+"""
+import math
+from typing import Optional, Sequence, Tuple
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+#: Frame size of the JHMDB protocol (aspect ratio not kept).
+JHMDB_INPUT_SIZE = (320, 320)
+#: Frame size and number of classes (background + 19 parts) of VIP.
+VIP_INPUT_SIZE = (560, 560)
+VIP_NUM_CLASSES = 20
+
+
+def resize_frames(frames: torch.Tensor, size: Tuple[int,
+                                                    int]) -> torch.Tensor:
+    """Bilinear resize (align_corners=False, no anti-aliasing).
+
+    Args:
+        frames: ``(..., 3, H, W)`` float frames.
+        size: Output ``(height, width)``.
+
+    Returns:
+        torch.Tensor: ``(..., 3, height, width)``.
+    """
+    if frames.ndim < 3:
+        raise ValueError(
+            f'frames must be (..., C, H, W), got shape {tuple(frames.shape)}')
+    leading = frames.shape[:-3]
+    flat = frames.reshape(-1, *frames.shape[-3:])
+    resized = F.interpolate(
+        flat.float(), size=tuple(size), mode='bilinear', align_corners=False)
+    return resized.reshape(*leading, *resized.shape[-3:])
+
+
+def resize_to_stride(frames: torch.Tensor, stride: int) -> torch.Tensor:
+    """Resize frames to the largest multiple of ``stride`` not above them.
+
+    Args:
+        frames: ``(..., 3, H, W)`` float frames.
+        stride: The map scale ``s`` (16 for ViT-S/16, 8 for ResNet res3).
+
+    Returns:
+        torch.Tensor: ``(..., 3, H // s * s, W // s * s)``.
+
+    Raises:
+        ValueError: If a side is smaller than ``stride``.
+    """
+    height, width = frames.shape[-2:]
+    if height < stride or width < stride:
+        raise ValueError(f'frames of {height}x{width} are smaller than the '
+                         f'stride {stride}')
+    return resize_frames(frames,
+                         (height // stride * stride, width // stride * stride))
+
+
+def label_grid_size(height: int,
+                    width: int,
+                    stride: int,
+                    rounding: str = 'floor') -> Tuple[int, int]:
+    """Label grid of an ``height x width`` input at map scale ``stride``.
+
+    Args:
+        rounding: ``'floor'`` (DAVIS, SMTC) or ``'ceil'`` (JHMDB, CRW).
+
+    Returns:
+        tuple[int, int]: ``(h, w)``.
+    """
+    if rounding not in ('floor', 'ceil'):
+        raise ValueError(
+            f"rounding must be 'floor' or 'ceil', got {rounding!r}")
+    round_fn = math.floor if rounding == 'floor' else math.ceil
+    grid = (round_fn(height / stride), round_fn(width / stride))
+    if min(grid) < 1:
+        raise ValueError(f'{height}x{width} at stride {stride} gives an '
+                         f'empty label grid {grid}')
+    return grid
+
+
+def resize_linear(maps: np.ndarray, size: Tuple[int, int]) -> np.ndarray:
+    """OpenCV INTER_LINEAR resize of ``(H, W, K)`` float32 maps.
+
+    Half-pixel centres, no anti-aliasing; channels are resized one at a
+    time (the operation is per channel), so any ``K`` fits in memory.
+
+    Returns:
+        np.ndarray: ``(height, width, K)`` float32.
+    """
+    height, width = size
+    out = np.empty((height, width, maps.shape[2]), dtype=np.float32)
+    for channel in range(maps.shape[2]):
+        out[..., channel] = cv2.resize(
+            np.ascontiguousarray(maps[..., channel], dtype=np.float32),
+            (width, height),
+            interpolation=cv2.INTER_LINEAR)
+    return out
+
+
+def first_frame_labels(
+        annotation: np.ndarray,
+        grid_size: Tuple[int, int],
+        values: Optional[Sequence[int]] = None
+) -> Tuple[torch.Tensor, np.ndarray]:
+    """One-hot frame-0 labels resized to the label grid.
+
+    Args:
+        annotation: ``(H, W)`` integer ids of frame 0 (0 = background).
+        grid_size: The label grid ``(h, w)``.
+        values: The ids that get a channel, in channel order; default the
+            distinct ids of ``annotation``, ascending (official
+            ``make_lbl_set``). VIP passes ``range(VIP_NUM_CLASSES)``.
+
+    Returns:
+        tuple[Tensor, np.ndarray]: ``(K, h, w)`` float32 labels and the
+        ``(K,)`` ids of the channels.
+
+    Raises:
+        ValueError: If ``annotation`` is not 2-D, has no object (only
+            background), or holds ids missing from ``values``.
+    """
+    annotation = np.asarray(annotation)
+    if annotation.ndim != 2:
+        raise ValueError('annotation must be an (H, W) array of ids, got '
+                         f'shape {annotation.shape}')
+    present = np.unique(annotation)
+    if not (present != 0).any():
+        raise ValueError('first-frame annotation has no object: every pixel '
+                         'is background (0)')
+    if values is None:
+        values = present
+    values = np.asarray(values)
+    missing = np.setdiff1d(present, values)
+    if missing.size:
+        raise ValueError(f'annotation holds ids {missing.tolist()} that are '
+                         f'not among the label values {values.tolist()}')
+    one_hot = (annotation[..., None] == values).astype(np.float32)
+    resized = resize_linear(one_hot, grid_size)
+    return torch.from_numpy(resized).permute(2, 0, 1).contiguous(), values
