@@ -1,0 +1,259 @@
+"""The pieces of object discovery, hand-computed cases and every error."""
+import numpy as np
+import pytest
+import torch
+
+from mmsmtc.models.discovery import (ObjectDiscoveryPostProcessor,
+                                     SingleObjectPostProcessor, TrackLinker,
+                                     background_slots, check_discovery_inputs,
+                                     extract_candidates,
+                                     foreground_from_tracks,
+                                     oracle_best_track_foreground,
+                                     pairwise_label_iou, rank_tracks,
+                                     render_id_maps, track_selection_scores)
+from mmsmtc.models.discovery.candidates import border_pixels
+
+
+def good_inputs(frames=2, slots=3, instances=2, size=4, dim=5):
+    return dict(
+        semantic=torch.rand(frames, slots, size, size),
+        instance_masks=torch.rand(frames, slots, instances, size, size),
+        instance_scores=torch.rand(frames, slots, instances),
+        frame_size=(size, size),
+        instance_embeddings=torch.rand(frames, slots, instances, dim))
+
+
+def test_inputs_are_converted_to_float_tensors_on_one_device():
+    inputs = good_inputs()
+    inputs['instance_scores'] = np.ones((2, 3, 2), np.int64)
+    checked = check_discovery_inputs(**inputs)
+    assert checked.instance_scores.dtype == torch.float32
+    assert checked.frame_size == (4, 4)
+
+
+@pytest.mark.parametrize('name, value, error, message', [
+    ('instance_masks', [[0.5]], TypeError, 'instance_masks must be a tensor'),
+    ('instance_masks', torch.rand(2, 3, 2, 4), ValueError,
+     r'instance_masks must be \(T, S, P, h, w\)'),
+    ('instance_masks', torch.rand(0, 3, 2, 4, 4), ValueError,
+     r'no frames \(T == 0\)'),
+    ('instance_masks', torch.rand(2, 3, 0, 4, 4), ValueError,
+     'S, P, h, w >= 1'),
+    ('semantic', torch.rand(2, 4, 4, 4), ValueError,
+     r'semantic has shape \(2, 4, 4, 4\)'),
+    ('semantic', torch.rand(3, 3, 4, 4), ValueError, 'semantic has shape'),
+    ('instance_scores', torch.rand(2, 6), ValueError,
+     r'instance_scores must be \(T, S, P\)'),
+    ('instance_scores', torch.rand(2, 3, 3), ValueError,
+     'instance_scores has shape'),
+    ('instance_scores', torch.tensor(float('nan')).expand(2, 3, 2),
+     ValueError, 'instance_scores contains NaN'),
+    ('instance_masks', torch.full((2, 3, 2, 4, 4), float('inf')),
+     ValueError, 'instance_masks contains NaN or infinite'),
+    ('instance_embeddings', torch.rand(2, 3, 1, 5), ValueError,
+     'instance_embeddings has shape'),
+    ('frame_size', (4, 4, 1), ValueError, 'frame_size must be two'),
+    ('frame_size', (0, 4), ValueError, 'frame_size must be two'),
+    ('frame_size', (4.5, 4), ValueError, 'frame_size must be two'),
+])
+def test_bad_inputs_name_the_argument(name, value, error, message):
+    inputs = good_inputs()
+    inputs[name] = value
+    with pytest.raises(error, match=message):
+        check_discovery_inputs(**inputs)
+
+
+def test_too_many_candidates_per_frame():
+    inputs = good_inputs(frames=1, slots=1, instances=32768, size=1, dim=1)
+    with pytest.raises(ValueError, match='32768 candidates'):
+        check_discovery_inputs(**inputs)
+
+
+def test_border_pixels_counts_each_ring_pixel_once():
+    ids = torch.arange(30).view(5, 6)
+    ring = border_pixels(ids)
+    assert sorted(ring.tolist()) == sorted(
+        set(range(6)) | set(range(24, 30)) | {6, 12, 18, 11, 17, 23})
+    assert len(border_pixels(torch.arange(8).view(2, 4))) == 8
+
+
+def test_extract_candidates_argmax_areas_and_slot_counts():
+    masks = torch.zeros(1, 2, 2, 4, 4)
+    masks[0, 1, 1, :, :2] = 1.0
+    masks[0, 0, 1, :, 2:] = 1.0
+    masks[0, 0, 1, 1:3, 2:3] = 0.0
+    semantic = masks.sum(2)
+    candidates = extract_candidates(semantic, masks, (4, 4))
+    expected = torch.tensor([[3, 3, 1, 1], [3, 3, 0, 1], [3, 3, 0, 1],
+                             [3, 3, 1, 1]], dtype=torch.int16)
+    assert torch.equal(candidates.labels[0], expected)
+    assert candidates.areas[0].tolist() == [2, 6, 0, 8]
+    assert candidates.slot_areas.tolist() == [8, 8]
+    assert candidates.slot_border_pixels.tolist() == [6, 6]
+
+
+def test_extract_candidates_upsamples_bilinearly():
+    masks = torch.zeros(1, 1, 2, 2, 2)
+    masks[0, 0, 0, :, 0] = 1.0
+    masks[0, 0, 1, :, 1] = 1.0
+    candidates = extract_candidates(masks.sum(2), masks, (4, 8))
+    assert candidates.labels.shape == (1, 4, 8)
+    assert candidates.labels[0, :, :4].eq(0).all()
+    assert candidates.labels[0, :, 4:].eq(1).all()
+
+
+def test_background_rules():
+    border = torch.tensor([5, 9, 0, 9])
+    area = torch.tensor([50, 10, 0, 20])
+    assert background_slots(border, area).tolist() == [
+        False, True, False, False]
+    assert background_slots(border, area, 'border', 2).tolist() == [
+        False, True, False, True]
+    assert background_slots(border, area, 'area').tolist() == [
+        True, False, False, False]
+    assert not background_slots(border, area, 'none', 3).any()
+    assert background_slots(border, area, 'border', 9).tolist() == [
+        True, True, False, True]
+    with pytest.raises(ValueError, match='background_rule must be one of'):
+        background_slots(border, area, 'largest')
+    with pytest.raises(ValueError, match='num_background_slots'):
+        background_slots(border, area, 'area', -1)
+
+
+def test_pairwise_label_iou_by_hand():
+    first = torch.tensor([[0, 0, 1], [2, 2, 1]])
+    second = torch.tensor([[0, 1, 1], [2, 2, 2]])
+    iou = pairwise_label_iou(first, second, 3)
+    expected = torch.tensor([[1 / 2, 1 / 3, 0], [0, 1 / 3, 1 / 4],
+                             [0, 0, 2 / 3]], dtype=torch.float64)
+    torch.testing.assert_close(iou, expected)
+
+
+def test_track_selection_scores_by_hand():
+    tracks = torch.tensor([[0, 1, -1], [0, -1, -1], [0, -1, 2], [-1, -1, 2]])
+    scores = torch.tensor([[0.8, 0.9, 0.1], [0.6, 0.5, 0.0],
+                           [1.0, 0.0, -0.4], [0.0, 0.0, 0.6]])
+    areas = torch.tensor([[0.04, 0.25, 0.0], [0.16, 0.0, 0.0],
+                          [0.04, 0.0, 0.09], [0.0, 0.0, 0.09]])
+    result = track_selection_scores(tracks, scores, areas)
+    expected = [0.8 * 3 / 4 * 0.08**0.5, 0.9 / 4 * 0.5, 0.3 / 2 * 0.3]
+    torch.testing.assert_close(result,
+                               torch.tensor(expected, dtype=torch.float64))
+    flat = track_selection_scores(tracks, scores, areas, area_exponent=0)
+    torch.testing.assert_close(
+        flat, torch.tensor([0.6, 0.225, 0.15], dtype=torch.float64))
+
+
+def test_rank_tracks_limits_filters_and_breaks_ties_in_order():
+    scores = torch.tensor([0.5, 0.9, 0.5, 0.7, 0.1])
+    frames = torch.tensor([3, 1, 3, 3, 3])
+    assert rank_tracks(scores, frames, 20).tolist() == [3, 1, 4, 2, 5]
+    assert rank_tracks(scores, frames, 2).tolist() == [0, 1, 0, 2, 0]
+    assert rank_tracks(scores, frames, 3, min_track_frames=2).tolist() == [
+        2, 0, 3, 1, 0]
+
+
+def test_render_id_maps_looks_up_track_ids():
+    labels = torch.tensor([[[0, 1], [2, 2]], [[1, 1], [0, 2]]],
+                          dtype=torch.int16)
+    tracks = torch.tensor([[0, 1, -1], [1, 2, 0]])
+    ids = torch.tensor([2, 0, 1])
+    id_maps = render_id_maps(labels, tracks, ids)
+    assert id_maps.dtype == torch.uint8
+    assert id_maps.tolist() == [[[2, 0], [0, 0]], [[1, 1], [0, 2]]]
+
+
+def test_linker_follows_the_affinity_and_opens_new_tracks():
+    labels = torch.tensor([[[0, 1, 1, 2, 2, 0]], [[0, 2, 2, 1, 1, 0]],
+                           [[0, 2, 2, 1, 1, 0]]])
+    valid = torch.tensor([[False, True, True], [False, True, True],
+                          [True, True, True]])
+    tracks = TrackLinker()(labels, valid, 1)
+    assert tracks.tolist() == [[-1, 0, 1], [-1, 1, 0], [2, 1, 0]]
+    by_slot = TrackLinker(iou_weight=0, semantic_slot_weight=1)
+    assert by_slot(labels, valid, 1)[1].tolist() == [-1, 0, 1]
+    strict = TrackLinker(link_threshold=0.9)
+    assert strict(labels, valid, 1)[1].tolist() == [-1, 2, 3]
+
+
+def test_linker_embedding_term_overrides_slot_identity():
+    labels = torch.tensor([[[1, 2]], [[1, 2]]])
+    valid = torch.tensor([[False, True, True], [False, True, True]])
+    embeddings = torch.tensor([[[0., 0.], [1., 0.], [0., 1.]],
+                               [[0., 0.], [0., 2.], [3., 0.]]])
+    linker = TrackLinker(iou_weight=0, semantic_slot_weight=0.4)
+    assert linker(labels, valid, 1, embeddings)[1].tolist() == [-1, 1, 0]
+    assert linker(labels, valid, 1)[1].tolist() == [-1, 0, 1]
+
+
+@pytest.mark.parametrize('kwargs, message', [
+    (dict(iou_weight=-1), 'iou_weight must be >= 0'),
+    (dict(embedding_weight=float('nan')), 'embedding_weight must be >= 0'),
+    (dict(iou_weight=0, embedding_weight=0, semantic_slot_weight=0),
+     'at least one linking weight'),
+    (dict(link_threshold=1.5), 'link_threshold must be in'),
+    (dict(max_gap=0), 'max_gap must be'),
+    (dict(max_gap=2.5), 'max_gap must be'),
+])
+def test_linker_rejects_bad_parameters(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        TrackLinker(**kwargs)
+
+
+@pytest.mark.parametrize('kwargs, message', [
+    (dict(max_proposals=0), 'max_proposals must be'),
+    (dict(max_proposals=256), 'max_proposals must be'),
+    (dict(min_area=-0.1), 'min_area must be'),
+    (dict(area_exponent=-1), 'area_exponent must be'),
+    (dict(min_track_frames=0), 'min_track_frames must be'),
+    (dict(background_rule='corners'), 'background_rule must be'),
+    (dict(link_threshold=-0.1), 'link_threshold must be'),
+])
+def test_post_processor_rejects_bad_parameters(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        ObjectDiscoveryPostProcessor(**kwargs)
+
+
+def test_post_processor_runs_without_valid_candidates():
+    inputs = good_inputs()
+    inputs['instance_scores'] = torch.zeros(2, 3, 2)
+    result = ObjectDiscoveryPostProcessor()(**inputs)
+    assert result.id_maps.shape == (2, 4, 4) and not result.id_maps.any()
+    assert result.scores.shape == (0, )
+
+
+def test_foreground_rules_and_errors():
+    id_maps = torch.tensor([[[0, 1], [2, 3]]], dtype=torch.uint8)
+    assert foreground_from_tracks(id_maps).tolist() == [[[0, 1], [1, 1]]]
+    assert foreground_from_tracks(id_maps, 'top').tolist() == [[[0, 1],
+                                                                [0, 0]]]
+    with pytest.raises(ValueError, match='rule must be one of'):
+        foreground_from_tracks(id_maps, 'largest')
+    with pytest.raises(ValueError, match=r'id_maps must be \(T, H, W\)'):
+        foreground_from_tracks(id_maps.float())
+    with pytest.raises(ValueError, match=r'id_maps has no frames'):
+        foreground_from_tracks(id_maps[:0])
+    with pytest.raises(ValueError, match='rule must be one of'):
+        SingleObjectPostProcessor(rule='oracle')
+    post = ObjectDiscoveryPostProcessor(max_proposals=3)
+    assert SingleObjectPostProcessor(discovery=post).discovery is post
+
+
+def test_oracle_ignores_void_and_checks_its_inputs():
+    id_maps = torch.tensor([[[1, 1, 2, 2]], [[1, 1, 2, 0]]],
+                           dtype=torch.uint8)
+    gt = np.array([[[0, 255, 1, 1]], [[1, 255, 0, 0]]], np.uint8)
+    assert oracle_best_track_foreground(id_maps, gt[:1]).tolist() == [
+        [[0, 0, 1, 1]], [[0, 0, 1, 0]]]
+    assert oracle_best_track_foreground(id_maps, gt[1:], [1]).tolist() == [
+        [[1, 1, 0, 0]], [[1, 1, 0, 0]]]
+    empty = oracle_best_track_foreground(torch.zeros_like(id_maps), gt)
+    assert not empty.any()
+    with pytest.raises(ValueError, match='one index per annotated frame'):
+        oracle_best_track_foreground(id_maps, gt, [0])
+    with pytest.raises(ValueError, match=r'must lie in \[0, 2\)'):
+        oracle_best_track_foreground(id_maps, gt, [0, 2])
+    with pytest.raises(ValueError, match='gt_masks frames are'):
+        oracle_best_track_foreground(id_maps, gt[:, :, :3])
+    with pytest.raises(ValueError, match=r'gt_masks must be \(T, H, W\)'):
+        oracle_best_track_foreground(id_maps, gt[0])
