@@ -1,0 +1,147 @@
+"""Backbone-agnostic label propagation over a stream of frames."""
+from typing import Iterable, Iterator, List, Optional, Tuple, Union
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.model import BaseModule
+
+from mmsmtc.apis.propagation import StreamingLabelPropagation
+from mmsmtc.registry import MODELS
+
+
+@MODELS.register_module()
+class LabelPropagator(BaseModule):
+    """Propagate frame-0 labels with the features of any backbone.
+
+    Call graph::
+
+        frames (stream of (3, H, W)) --batches--> backbone(x)[out_index]
+            --[bilinear x feature_upsample]--[bilinear to the label grid]-->
+            (C, h, w) per frame --> StreamingLabelPropagation.step
+            --> (K, h, w) soft labels per frame
+
+    Only one batch of frames and the features of frame 0 plus the last
+    ``n_context`` frames are held at a time.
+
+    Args:
+        backbone: Config dict or module; ``backbone(x)`` returns a sequence
+            of ``(B, C, h', w')`` maps (or one tensor).
+        topk, radius, temperature, n_context: The protocol settings
+            (SMTC ViT-S/16: 7, 7, 0.2, 20).
+        out_index: Which backbone map to use.
+        feature_upsample: Bilinear upsampling factor of the features (2 for
+            the "interpolated to stride 8" variant), or None.
+        feature_batch_size: Frames per backbone call.
+        tile_size: Target tile side of the propagation (memory only).
+        bank_device: Where past frames' features live (``'cpu'`` when they
+            do not fit on the accelerator); None keeps them with the model.
+        init_cfg: MMEngine initialisation config.
+    """
+
+    def __init__(self,
+                 backbone: Union[dict, nn.Module],
+                 *,
+                 topk: int,
+                 radius: float,
+                 temperature: float,
+                 n_context: int,
+                 out_index: int = -1,
+                 feature_upsample: Optional[float] = None,
+                 feature_batch_size: int = 1,
+                 tile_size: int = 16,
+                 bank_device: Optional[str] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        self.backbone = MODELS.build(backbone) if isinstance(backbone,
+                                                             dict) else backbone
+        if feature_batch_size < 1:
+            raise ValueError('feature_batch_size must be >= 1, got '
+                             f'{feature_batch_size!r}')
+        if feature_upsample is not None and not feature_upsample > 0:
+            raise ValueError('feature_upsample must be > 0 or None, got '
+                             f'{feature_upsample!r}')
+        self.propagation_cfg = dict(
+            topk=topk,
+            radius=radius,
+            temperature=temperature,
+            n_context=n_context,
+            tile_size=tile_size,
+            bank_device=bank_device)
+        self.out_index = out_index
+        self.feature_upsample = feature_upsample
+        self.feature_batch_size = feature_batch_size
+
+    @torch.no_grad()
+    def extract_features(self, frames: torch.Tensor,
+                         grid_size: Tuple[int, int]) -> torch.Tensor:
+        """Features of normalised frames on the label grid.
+
+        Args:
+            frames: ``(B, 3, H, W)`` normalised frames.
+            grid_size: The label grid ``(h, w)``.
+
+        Returns:
+            torch.Tensor: ``(B, C, h, w)`` features (not L2-normalised).
+        """
+        outputs = self.backbone(frames.to(self._device(frames)))
+        feats = outputs if isinstance(outputs,
+                                      torch.Tensor) else outputs[self.out_index]
+        if self.feature_upsample is not None:
+            feats = F.interpolate(
+                feats,
+                scale_factor=self.feature_upsample,
+                mode='bilinear',
+                align_corners=False)
+        if tuple(feats.shape[-2:]) != tuple(grid_size):
+            feats = F.interpolate(
+                feats, size=tuple(grid_size), mode='bilinear',
+                align_corners=False)
+        return feats
+
+    @torch.no_grad()
+    def propagate_video(self, frames: Iterable[torch.Tensor],
+                        first_labels: torch.Tensor) -> Iterator[torch.Tensor]:
+        """Stream soft labels frame by frame.
+
+        Args:
+            frames: Iterable of ``(3, H, W)`` normalised frames, frame 0
+                first (a generator reading from disk keeps memory flat).
+            first_labels: ``(K, h, w)`` frame-0 labels on the label grid.
+
+        Yields:
+            torch.Tensor: ``(K, h, w)`` soft labels of each frame, frame 0's
+            being ``first_labels``.
+
+        Raises:
+            ValueError: If ``frames`` is empty or labels are invalid.
+        """
+        grid_size = tuple(first_labels.shape[-2:])
+        engine = None
+        for batch in self._batches(frames):
+            feats = self.extract_features(torch.stack(batch), grid_size)
+            for frame_feats in feats:
+                if engine is None:
+                    engine = StreamingLabelPropagation(
+                        frame_feats, first_labels.to(frame_feats.device),
+                        **self.propagation_cfg)
+                    yield first_labels
+                else:
+                    yield engine.step(frame_feats)
+        if engine is None:
+            raise ValueError('frames is empty: nothing to propagate')
+
+    def _batches(self,
+                 frames: Iterable[torch.Tensor]) -> Iterator[List[torch.Tensor]]:
+        batch = []
+        for frame in frames:
+            batch.append(frame)
+            if len(batch) == self.feature_batch_size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    def _device(self, frames: torch.Tensor) -> torch.device:
+        parameter = next(self.backbone.parameters(), None)
+        return frames.device if parameter is None else parameter.device
