@@ -70,7 +70,8 @@ def _check_files(paths: List[str], read: Callable[[str], object],
     return healthy
 
 
-def _frame_reader(frame_paths: List[str]) -> Callable[[str], object]:
+def _frame_reader() -> Callable[[str], object]:
+    """A reader decoding frames and checking they share one size."""
     first_shape = []
 
     def read(path: str):
@@ -104,7 +105,7 @@ def _check_segmentation(dataset, report: DatasetCheckReport,
             report.problems.append(str(error))
             continue
         frames_ok = _check_files(info['frame_paths'],
-                                 _frame_reader(info['frame_paths']),
+                                 _frame_reader(),
                                  report.problems)
         if not frames_ok:
             continue
@@ -137,7 +138,7 @@ def _check_jhmdb(dataset, report: DatasetCheckReport,
             continue
         report.found += int(
             _check_files(info['frame_paths'],
-                         _frame_reader(info['frame_paths']),
+                         _frame_reader(),
                          report.problems))
 
 
@@ -154,7 +155,7 @@ def _check_ytvos(dataset, report: DatasetCheckReport) -> None:
             report.problems.append(str(error))
             continue
         report.found += int(
-            _check_files(paths, _frame_reader(paths), report.problems))
+            _check_files(paths, _frame_reader(), report.problems))
 
 
 def check_dataset(benchmark: str,

@@ -36,7 +36,7 @@ def read_rgb_frame(path: PathLike) -> np.ndarray:
     try:
         with Image.open(path) as image:
             image.load()
-            rgb = np.asarray(image.convert('RGB'))
+            rgb = np.array(image.convert('RGB'))
     except (OSError, SyntaxError, ValueError) as error:
         raise ValueError(
             f'{path}: cannot decode the frame, the file is corrupt or '

@@ -86,7 +86,8 @@ class VideoSegmentationDataset(BaseDataset):
         super().__init__(
             data_root=data_root,
             ann_file=ann_file,
-            data_prefix=data_prefix or dict(img='JPEGImages', ann='Annotations'),
+            data_prefix=data_prefix
+            or dict(img='JPEGImages', ann='Annotations'),
             **kwargs)
 
     def sequence_names(self) -> List[str]:

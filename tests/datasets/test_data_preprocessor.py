@@ -4,9 +4,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from mmsmtc.datasets.lazy_sequence import LazyFrameSequence
 from mmsmtc.models.data_preprocessors import (VideoDataPreprocessor,
                                               resize_to_multiple)
-from mmsmtc.datasets.lazy_sequence import LazyFrameSequence
 from mmsmtc.structures.video_data_sample import VideoDataSample
 
 MEAN = torch.tensor([123.675, 116.28, 103.53]).view(3, 1, 1)

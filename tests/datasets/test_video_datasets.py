@@ -8,8 +8,8 @@ from data_fixtures import (make_davis, object_mask, video_frames,
 from mmsmtc.datasets import (DAVIS2016Dataset, DAVIS2017Dataset,
                              FBMSDataset, JHMDBDataset, SegTrackV2Dataset,
                              VideoFolderDataset, VIPDataset, video_collate)
-from mmsmtc.datasets.transforms import loading
 from mmsmtc.datasets.lazy_sequence import LazyFrameSequence
+from mmsmtc.datasets.transforms import loading
 from mmsmtc.utils.palette import write_indexed_png
 
 MASK_PIPELINE = [

@@ -3,7 +3,8 @@
 Usage::
 
     python tools/data/check_dataset.py davis2017 data/DAVIS
-    python tools/data/check_dataset.py jhmdb data/synthetic/JHMDB --allow-subset
+    python tools/data/check_dataset.py jhmdb data/synthetic/JHMDB \
+        --allow-subset
 
 Prints found vs expected video counts and every missing or unreadable file;
 exits with status 1 on any problem, or when fewer videos than the full
