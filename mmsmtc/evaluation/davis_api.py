@@ -14,6 +14,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
+import cv2
 import numpy as np
 
 from mmsmtc.utils.palette import read_indexed_png
@@ -138,6 +139,12 @@ def _evaluate_one(davis_root: PathLike, results_dir: PathLike, task: str,
     return evaluate_sequence(task, sequence, gt_masks, pred_masks, num_objects)
 
 
+def _single_threaded_worker() -> None:
+    """Keep OpenCV to one thread in each worker (processes already split
+    the cores)."""
+    cv2.setNumThreads(1)
+
+
 def _pool_context():
     """Fork where it is safe and cheap (Linux), spawn elsewhere."""
     method = 'fork' if sys.platform.startswith('linux') else 'spawn'
@@ -190,8 +197,14 @@ def evaluate_davis(davis_root: PathLike,
     if nproc == 1:
         per_sequence = [_evaluate_one(*args) for args in arguments]
     else:
-        with ProcessPoolExecutor(nproc, mp_context=_pool_context()) as pool:
-            per_sequence = list(pool.map(_evaluate_one, *zip(*arguments)))
+        with ProcessPoolExecutor(nproc,
+                                 mp_context=_pool_context(),
+                                 initializer=_single_threaded_worker) as pool:
+            try:
+                per_sequence = list(pool.map(_evaluate_one, *zip(*arguments)))
+            except BaseException:
+                pool.shutdown(cancel_futures=True)
+                raise
     per_object = {
         name: stats
         for rows in per_sequence
