@@ -1,20 +1,15 @@
 # Synthetic set, YouTube-VOS layout: unlabelled 4-frame clips at stride 4,
-# 256x256 (as ytvos_clips.py). Normalisation is the model's
-# VideoDataPreprocessor.
+# 256x256 (as ytvos_clips.py). As in the official
+# loader, frames are only resized here; normalisation is the model's
+# VideoDataPreprocessor and the photometric augmentation (grey-scale,
+# colour jitter, blur) is drawn per student/teacher view on the device by
+# the model's `view_augment`. The Clip* photometric transforms are a CPU
+# alternative for single-view methods.
 dataset_type = 'YTVOSClipDataset'
 data_root = 'data/synthetic/YTVOS'
 train_pipeline = [
     dict(type='LoadClipFrames'),
     dict(type='ClipResize', size=(256, 256)),
-    dict(type='ClipRandomGrayscale', prob=0.2),
-    dict(
-        type='ClipColorJitter',
-        brightness=0.4,
-        contrast=0.4,
-        saturation=0.4,
-        hue=0.1,
-        prob=0.8),
-    dict(type='ClipGaussianBlur', prob=0.5, sigma_range=(0.1, 2.0)),
     dict(type='PackClipInputs'),
 ]
 train_dataloader = dict(
