@@ -85,3 +85,19 @@ def test_single_object_and_jhmdb_and_ytvos_checks(tmp_path):
 def test_unknown_benchmark_is_an_error(tmp_path):
     with pytest.raises(KeyError, match='unknown benchmark'):
         check_dataset('kinetics', tmp_path)
+
+
+def test_missing_lists_are_reported(tmp_path):
+    report = check_dataset('davis2017', tmp_path)
+    assert report.found == 0 and 'val.txt' in report.problems[0]
+    report = check_dataset('jhmdb', tmp_path)
+    assert 'test_split1' in report.problems[0]
+
+
+def test_split_applies_to_davis_only(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(sys, 'argv',
+                        [str(TOOL), 'vip', str(tmp_path), '--split', 'val'])
+    with pytest.raises(SystemExit) as exit_info:
+        runpy.run_path(str(TOOL), run_name='__main__')
+    assert exit_info.value.code == 2
+    assert 'davis2017 and davis2016 only' in capsys.readouterr().err

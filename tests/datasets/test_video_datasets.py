@@ -4,12 +4,14 @@ import pytest
 import scipy.io
 from data_fixtures import (make_davis, object_mask, video_frames,
                            write_frames)
+from PIL import Image
 
 from mmsmtc.datasets import (DAVIS2016Dataset, DAVIS2017Dataset,
                              FBMSDataset, JHMDBDataset, SegTrackV2Dataset,
-                             VideoFolderDataset, VIPDataset, video_collate)
+                             VideoFolderDataset, VideoSegmentationDataset,
+                             VIPDataset, video_collate)
 from mmsmtc.datasets.lazy_sequence import LazyFrameSequence
-from mmsmtc.datasets.transforms import loading
+from mmsmtc.datasets.transforms import LoadClipFrames, loading
 from mmsmtc.utils.palette import write_indexed_png
 
 MASK_PIPELINE = [
@@ -101,7 +103,6 @@ def test_truncated_frame_is_named_when_streamed(davis_root):
 
 
 def test_rgb_annotation_is_named(davis_root):
-    from PIL import Image
     path = davis_root / 'Annotations' / '480p' / 'bear' / '00000.png'
     Image.fromarray(np.zeros((12, 16, 3), np.uint8)).save(path)
     dataset = DAVIS2017Dataset(
@@ -157,7 +158,6 @@ def test_davis2016_official_layout(tmp_path):
     for t in range(2):
         mask = np.zeros((12, 16), np.uint8)
         mask[2:5, 2:5] = 255
-        from PIL import Image
         path = root / 'Annotations' / '480p' / 'bear' / f'{t:05d}.png'
         path.parent.mkdir(parents=True, exist_ok=True)
         Image.fromarray(mask, mode='L').save(path)
@@ -357,3 +357,34 @@ def test_annotations_follow_frame_order(tmp_path):
     assert info['mask_frame_indices'] == [0, 2, 10]
     assert [p.rsplit('/', 1)[1] for p in info['mask_paths']] == [
         '0.png', '2.png', '10.png']
+
+
+def test_sequence_list_without_names_is_an_error(davis_root):
+    (davis_root / 'ImageSets' / '2017' / 'val.txt').write_text('\n  \n')
+    with pytest.raises(ValueError, match='val.txt: sequence list names no'):
+        DAVIS2017Dataset(data_root=str(davis_root))
+
+
+def test_missing_frame_folder_without_a_list_is_an_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match='frame folder does not'):
+        VideoSegmentationDataset(data_root=str(tmp_path))
+
+
+def test_every_sub_folder_without_a_list(davis_root):
+    dataset = VideoSegmentationDataset(
+        data_root=str(davis_root),
+        data_prefix=dict(img='JPEGImages/480p', ann='Annotations/480p'))
+    assert [dataset.get_data_info(i)['video_name']
+            for i in range(len(dataset))] == ['bear', 'camel']
+
+
+def test_jhmdb_missing_list_file_is_an_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match='list.txt.*does not exist'):
+        JHMDBDataset(data_root=str(tmp_path), ann_file='list.txt')
+
+
+def test_clip_frames_of_different_sizes_are_an_error(tmp_path):
+    first, = write_frames(tmp_path / 'a', video_frames(1, (8, 8)))
+    second, = write_frames(tmp_path / 'b', video_frames(1, (8, 10)))
+    with pytest.raises(ValueError, match=r'b/00000\.jpg.*differs'):
+        LoadClipFrames()(dict(frame_paths=[str(first), str(second)]))
