@@ -284,5 +284,7 @@ def test_sequence_input_errors():
         evaluate_unsupervised_sequence(
             [frames[0], frames[1]],
             [frames[0], np.zeros((4, 5), np.uint8)])
+    with pytest.raises(ValueError, match='frame 0: prediction has negative'):
+        evaluate_unsupervised_sequence(frames, -frames.astype(int) - 1)
     with pytest.raises(ValueError, match='task must be'):
         evaluate_sequence('supervised', 'seq', frames, frames)

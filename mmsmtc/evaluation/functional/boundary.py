@@ -27,10 +27,11 @@ DEFAULT_BOUND_TH = 0.008
 # (rows of the pixel, columns of the pixel, row step, column step) of the
 # three neighbour comparisons of the boundary map, restricted to pixels whose
 # neighbour lies inside the image.
-_NEIGHBOURS = ((slice(None), slice(None,
-                                   -1), 0, 1), (slice(None,
-                                                      -1), slice(None), 1, 0),
-               (slice(None, -1), slice(None, -1), 1, 1))
+_NEIGHBOURS = (
+    (slice(None), slice(None, -1), 0, 1),  # east
+    (slice(None, -1), slice(None), 1, 0),  # south
+    (slice(None, -1), slice(None, -1), 1, 1),  # south-east
+)
 
 
 def disk_kernel(radius: float) -> np.ndarray:
@@ -146,8 +147,9 @@ def boundary_f_measure(gt_mask: np.ndarray,
                        np.count_nonzero(gt_boundary)))
 
 
-def _crop_to_objects(ids: np.ndarray) -> Optional[Tuple[int, int]]:
-    """Top-left corner of the smallest crop holding every boundary pixel.
+def _crop_to_objects(ids: np.ndarray) -> Optional[Tuple[int, int, int, int]]:
+    """``(top, bottom, left, right)`` (end exclusive) of a crop of ``ids``
+    holding every boundary pixel.
 
     Boundary pixels of nonzero ids lie in the bounding box of the nonzero
     pixels grown by one pixel towards the origin; one more row and column

@@ -2,8 +2,8 @@
 
 Pure numpy re-implementation of the official ``davis2017-evaluation`` tool
 (``davis2017/metrics.py``, ``utils.db_statistics`` and
-``DAVISEvaluation._evaluate_*``), giving the same float64 numbers. See
-``/work/shared/protocols/davis_evaluation.md`` for the rules it encodes:
+``DAVISEvaluation._evaluate_*``), giving the same float64 numbers. The
+rules it encodes (see also the project's DAVIS protocol notes):
 
 - the number of ground-truth objects is the highest id of the first
   ground-truth frame (255 counts as 0); higher ids later are background;
@@ -166,17 +166,18 @@ def _pairwise_sequence_scores(
         if use_void:
             pred_ids = np.where(
                 np.asarray(gt_masks[frame]) == VOID_ID, 0, pred_ids)
-        region[:, :,
-               frame] = pairwise_region_similarity(gt_ids, pred_ids,
-                                                   num_objects, num_proposals)
-        boundary[:, :,
-                 frame] = pairwise_boundary_f(gt_ids, pred_ids, num_objects,
-                                              num_proposals, bound_th)
+        sizes = (num_objects, num_proposals)
+        frame_region = pairwise_region_similarity(gt_ids, pred_ids, *sizes)
+        frame_boundary = pairwise_boundary_f(gt_ids, pred_ids, *sizes,
+                                             bound_th)
+        region[..., frame] = frame_region
+        boundary[..., frame] = frame_boundary
     return region, boundary
 
 
 def _check_frames(gt_masks: MaskFrames, pred_masks: MaskFrames) -> None:
-    """Raise ValueError unless both hold the same number of same-size maps."""
+    """Raise ValueError unless both hold the same number of same-size maps
+    and the predictions hold no negative ids."""
     if not len(gt_masks):
         raise ValueError('cannot evaluate a sequence without frames')
     if len(gt_masks) != len(pred_masks):
@@ -189,6 +190,8 @@ def _check_frames(gt_masks: MaskFrames, pred_masks: MaskFrames) -> None:
                 f'frame {index}: expected (H, W) id maps of size {shape}, '
                 f'got ground truth {np.shape(gt)} and prediction '
                 f'{np.shape(pred)}')
+        if np.min(pred) < 0:
+            raise ValueError(f'frame {index}: prediction has negative ids')
 
 
 def _highest_id(masks: MaskFrames) -> int:
