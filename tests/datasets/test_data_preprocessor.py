@@ -107,3 +107,12 @@ def test_preprocessor_resizes_after_normalising(monkeypatch):
                       align_corners=False))
     preprocessor(dict(inputs=clips))
     assert len(messages) == 1 and '9x10' in messages[0]
+
+
+@pytest.mark.gpu
+def test_clips_are_normalised_on_the_model_device():
+    preprocessor = VideoDataPreprocessor().cuda()
+    out = preprocessor(dict(inputs=_clips()))
+    assert out['inputs'].is_cuda
+    frames = np.zeros((5, 7, 3), np.uint8)
+    assert preprocessor.normalize_frames(frames).is_cuda
