@@ -306,7 +306,8 @@ def pairwise_boundary_f(gt_ids: np.ndarray,
                         pred_ids: np.ndarray,
                         num_objects: int,
                         num_proposals: int,
-                        bound_th: float = DEFAULT_BOUND_TH) -> np.ndarray:
+                        bound_th: float = DEFAULT_BOUND_TH,
+                        same_ids_only: bool = False) -> np.ndarray:
     """Boundary F of every (proposal, object) pair of one frame.
 
     Each object's boundary is extracted once and dilated at most once; void
@@ -318,6 +319,9 @@ def pairwise_boundary_f(gt_ids: np.ndarray,
         num_objects: Number of ground-truth objects ``G``.
         num_proposals: Number of predicted objects ``R``.
         bound_th: Tolerance, see :func:`boundary_tolerance`.
+        same_ids_only: Only score pairs of equal ids (semi-supervised, where
+            prediction ``k`` is only ever compared with object ``k``); the
+            other entries are left at 0.
 
     Returns:
         np.ndarray: ``(R, G)`` float64 F; entry ``[r, g]`` compares proposal
@@ -340,9 +344,14 @@ def pairwise_boundary_f(gt_ids: np.ndarray,
     gt_matched = np.zeros((num_proposals, num_objects), np.int64)
     for proposal, pred in enumerate(pred_boundaries):
         for obj, gt in enumerate(gt_boundaries):
+            if same_ids_only and proposal != obj:
+                continue
             fg_matched[proposal, obj] = gt.count_covered(pred)
             gt_matched[proposal, obj] = pred.count_covered(gt)
     num_fg = np.array([pred.size for pred in pred_boundaries])
     num_gt = np.array([gt.size for gt in gt_boundaries])
-    return _f_from_counts(fg_matched, num_fg[:, None], gt_matched,
-                          num_gt[None, :])
+    f_measure = _f_from_counts(fg_matched, num_fg[:, None], gt_matched,
+                               num_gt[None, :])
+    if same_ids_only:
+        f_measure *= np.eye(num_proposals, num_objects)
+    return f_measure

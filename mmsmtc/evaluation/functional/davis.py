@@ -154,22 +154,30 @@ def _clean_gt(gt_ids: np.ndarray, num_objects: int) -> np.ndarray:
 
 def _pairwise_sequence_scores(
         gt_masks: MaskFrames, pred_masks: MaskFrames, num_objects: int,
-        num_proposals: int, use_void: bool,
+        num_proposals: int, unsupervised: bool,
         bound_th: float) -> Tuple[np.ndarray, np.ndarray]:
-    """Per-frame J and F of all pairs, as ``(R, G, T)`` float64 arrays."""
+    """Per-frame J and F of all pairs, as ``(R, G, T)`` float64 arrays.
+
+    ``unsupervised`` excludes void pixels and scores F for every pair;
+    otherwise (semi-supervised) void is background and F is scored for equal
+    ids only (other F entries are 0).
+    """
     num_frames = len(gt_masks)
     region = np.zeros((num_proposals, num_objects, num_frames))
     boundary = np.zeros((num_proposals, num_objects, num_frames))
     for frame in range(num_frames):
         gt_ids = _clean_gt(np.asarray(gt_masks[frame]), num_objects)
         pred_ids = np.asarray(pred_masks[frame], dtype=np.uint8)
-        if use_void:
+        if unsupervised:
             pred_ids = np.where(
                 np.asarray(gt_masks[frame]) == VOID_ID, 0, pred_ids)
         sizes = (num_objects, num_proposals)
         frame_region = pairwise_region_similarity(gt_ids, pred_ids, *sizes)
-        frame_boundary = pairwise_boundary_f(gt_ids, pred_ids, *sizes,
-                                             bound_th)
+        frame_boundary = pairwise_boundary_f(gt_ids,
+                                             pred_ids,
+                                             *sizes,
+                                             bound_th,
+                                             same_ids_only=not unsupervised)
         region[..., frame] = frame_region
         boundary[..., frame] = frame_boundary
     return region, boundary
