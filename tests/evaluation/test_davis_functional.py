@@ -152,10 +152,12 @@ def test_pairwise_boundary_f_matches_single_pairs():
     table = pairwise_boundary_f(gt, pred, 3, 5, bound_th=3)
     for proposal in range(5):
         for obj in range(3):
-            assert table[proposal,
-                         obj] == boundary_f_measure(gt == obj + 1,
-                                                    pred == proposal + 1,
-                                                    bound_th=3)
+            expected = boundary_f_measure(gt == obj + 1,
+                                          pred == proposal + 1,
+                                          bound_th=3)
+            assert table[proposal, obj] == expected
+    same_ids = pairwise_boundary_f(gt, pred, 3, 5, 3, same_ids_only=True)
+    np.testing.assert_array_equal(same_ids, table * np.eye(5, 3))
 
 
 # --------------------------------------------------------------- statistics
