@@ -24,7 +24,8 @@ class LazyFrameSequence:
             size, read from its header).
 
     Indexing with an int returns one ``(H, W, 3)`` uint8 RGB frame; with a
-    slice, a ``(t, H, W, 3)`` uint8 array of the selected frames.
+    slice or a list/array of ints, a ``(t, H, W, 3)`` uint8 array of the
+    selected frames.
     ``np.asarray(sequence)`` decodes all ``T`` frames.
     """
 
@@ -51,12 +52,17 @@ class LazyFrameSequence:
                 f'{self.frame_shape[0]}x{self.frame_shape[1]}')
         return frame
 
-    def __getitem__(self, index: Union[int, slice]) -> np.ndarray:
+    def __getitem__(self, index: Union[int, slice, Sequence[int],
+                                       np.ndarray]) -> np.ndarray:
         if isinstance(index, slice):
             positions = range(*index.indices(len(self)))
-            return np.stack([self._decode(p) for p in positions]) \
-                if positions else np.zeros((0, *self.shape[1:]), np.uint8)
-        return self._decode(range(len(self))[index])
+        elif isinstance(index, (list, tuple, np.ndarray)):
+            positions = [range(len(self))[int(p)] for p in index]
+        else:
+            return self._decode(range(len(self))[index])
+        if len(positions):
+            return np.stack([self._decode(p) for p in positions])
+        return np.zeros((0, *self.shape[1:]), np.uint8)
 
     def __iter__(self) -> Iterator[np.ndarray]:
         for position in range(len(self)):
@@ -84,8 +90,8 @@ class LazyMaskSequence:
             benchmarks: the foreground is the union of the objects; in the
             official DAVIS-2016 layout 255 is foreground, not void).
 
-    Indexing with an int returns one ``(H, W)`` uint8 mask; with a slice, a
-    ``(t, H, W)`` uint8 array. ``np.asarray(sequence)`` reads all of them,
+    Indexing with an int returns one ``(H, W)`` uint8 mask; with a slice or
+    a list/array of ints, a ``(t, H, W)`` uint8 array. ``np.asarray(sequence)`` reads all of them,
     shape ``(T_a, H, W)``.
     """
 
@@ -109,12 +115,17 @@ class LazyMaskSequence:
                          self.max_size_gap)
         return (mask > 0).astype(np.uint8) if self.binarize else mask
 
-    def __getitem__(self, index: Union[int, slice]) -> np.ndarray:
+    def __getitem__(self, index: Union[int, slice, Sequence[int],
+                                       np.ndarray]) -> np.ndarray:
         if isinstance(index, slice):
             positions = range(*index.indices(len(self)))
-            return np.stack([self._read(p) for p in positions]) \
-                if positions else np.zeros((0, *self.frame_shape), np.uint8)
-        return self._read(range(len(self))[index])
+        elif isinstance(index, (list, tuple, np.ndarray)):
+            positions = [range(len(self))[int(p)] for p in index]
+        else:
+            return self._read(range(len(self))[index])
+        if len(positions):
+            return np.stack([self._read(p) for p in positions])
+        return np.zeros((0, *self.frame_shape), np.uint8)
 
     def __iter__(self) -> Iterator[np.ndarray]:
         for position in range(len(self)):

@@ -97,6 +97,9 @@ def test_lazy_frames_decode_on_demand(tmp_path, monkeypatch):
     np.testing.assert_array_equal(sequence[-1], sequence[4])
     assert sequence[1:3].shape == (2, 16, 24, 3)
     assert sequence[3:3].shape == (0, 16, 24, 3)
+    np.testing.assert_array_equal(sequence[[4, 0]],
+                                  np.stack([sequence[4], sequence[0]]))
+    assert sequence[np.array([], int)].shape == (0, 16, 24, 3)
     assert len(list(sequence)) == 5
     assert np.asarray(sequence).shape == (5, 16, 24, 3)
     with pytest.raises(IndexError):
@@ -121,6 +124,9 @@ def test_lazy_masks_binarize_and_repair(tmp_path):
     assert masks.shape == (2, 3, 4)
     np.testing.assert_array_equal(masks[0], mask)
     np.testing.assert_array_equal(masks[1][:, 3], 0)
+    assert masks[np.array([1, 0])].shape == (2, 3, 4)
+    with pytest.raises(IndexError):
+        masks[[2]]
     binary = LazyMaskSequence([tmp_path / '00000.png'], (3, 4),
                               binarize=True)
     np.testing.assert_array_equal(np.asarray(binary)[0],
