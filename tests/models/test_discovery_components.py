@@ -64,8 +64,8 @@ def test_bad_inputs_name_the_argument(name, value, error, message):
 
 
 def test_too_many_candidates_per_frame():
-    inputs = good_inputs(frames=1, slots=1, instances=32768, size=1, dim=1)
-    with pytest.raises(ValueError, match='32768 candidates'):
+    inputs = good_inputs(frames=1, slots=1, instances=46341, size=1, dim=1)
+    with pytest.raises(ValueError, match='46341 candidates'):
         check_discovery_inputs(**inputs)
 
 
@@ -85,7 +85,7 @@ def test_extract_candidates_argmax_areas_and_slot_counts():
     semantic = masks.sum(2)
     candidates = extract_candidates(semantic, masks, (4, 4))
     expected = torch.tensor([[3, 3, 1, 1], [3, 3, 0, 1], [3, 3, 0, 1],
-                             [3, 3, 1, 1]], dtype=torch.int16)
+                             [3, 3, 1, 1]], dtype=torch.int32)
     assert torch.equal(candidates.labels[0], expected)
     assert candidates.areas[0].tolist() == [2, 6, 0, 8]
     assert candidates.slot_areas.tolist() == [8, 8]

@@ -11,7 +11,7 @@ class VideoCandidates(NamedTuple):
     ``N = S * P`` candidates per frame, candidate ``c = s * P + p``.
 
     Attributes:
-        labels: ``(T, H, W)`` int16 candidate of every pixel.
+        labels: ``(T, H, W)`` int32 candidate of every pixel.
         areas: ``(T, N)`` int64 pixels of each candidate.
         slot_border_pixels: ``(S,)`` int64 frame-border pixels whose
             semantic arg-max is each slot, summed over frames.
@@ -24,13 +24,22 @@ class VideoCandidates(NamedTuple):
     slot_areas: torch.Tensor
 
 
-def upsample(maps: torch.Tensor, frame_size: Tuple[int, int]) -> torch.Tensor:
-    """Bilinear resize ``(C, h, w)`` -> ``(C, H, W)`` (half-pixel centres)."""
-    if tuple(maps.shape[-2:]) == tuple(frame_size):
-        return maps
-    return F.interpolate(
-        maps[None], size=frame_size, mode='bilinear',
-        align_corners=False)[0]
+def upsampled_argmax(maps: torch.Tensor,
+                     frame_size: Tuple[int, int]) -> torch.Tensor:
+    """Arg-max over ``C`` of ``(C, h, w)`` maps resized to ``frame_size``.
+
+    Bilinear resize with half-pixel centres (``align_corners=False``),
+    computed channels-last so that the arg-max reduces contiguous memory
+    (about twice as fast on a CPU); ties go to the lowest channel.
+
+    Returns:
+        Tensor: ``(H, W)`` int64 channel indices.
+    """
+    maps = maps[None].contiguous(memory_format=torch.channels_last)
+    if tuple(maps.shape[-2:]) != tuple(frame_size):
+        maps = F.interpolate(
+            maps, size=frame_size, mode='bilinear', align_corners=False)
+    return maps.argmax(1)[0]
 
 
 def border_pixels(ids: torch.Tensor) -> torch.Tensor:
@@ -69,19 +78,19 @@ def extract_candidates(semantic: torch.Tensor, instance_masks: torch.Tensor,
     frames, slots, instances = instance_masks.shape[:3]
     num_candidates = slots * instances
     device = instance_masks.device
-    labels = torch.empty((frames, ) + tuple(frame_size), dtype=torch.int16,
+    labels = torch.empty((frames, ) + tuple(frame_size), dtype=torch.int32,
                          device=device)
     areas = torch.empty((frames, num_candidates), dtype=torch.int64,
                         device=device)
     slot_border = torch.zeros(slots, dtype=torch.int64, device=device)
     slot_areas = torch.zeros(slots, dtype=torch.int64, device=device)
     for frame in range(frames):
-        frame_labels = upsample(instance_masks[frame].flatten(0, 1),
-                                frame_size).argmax(0)
-        labels[frame] = frame_labels.to(torch.int16)
+        frame_labels = upsampled_argmax(instance_masks[frame].flatten(0, 1),
+                                        frame_size)
+        labels[frame] = frame_labels
         areas[frame] = torch.bincount(
             frame_labels.flatten(), minlength=num_candidates)
-        slot_ids = upsample(semantic[frame], frame_size).argmax(0)
+        slot_ids = upsampled_argmax(semantic[frame], frame_size)
         slot_areas += torch.bincount(slot_ids.flatten(), minlength=slots)
         slot_border += torch.bincount(
             border_pixels(slot_ids), minlength=slots)

@@ -5,8 +5,9 @@ import numpy as np
 import torch
 
 ArrayLike = Union[torch.Tensor, np.ndarray]
-#: Most candidates (``S * P``) per frame: labels are stored as int16.
-MAX_CANDIDATES = int(torch.iinfo(torch.int16).max)
+#: Most candidates (``S * P = N``) per frame: linking counts the ``N * N``
+#: candidate pairs with int32 codes.
+MAX_CANDIDATES = 46340
 
 
 class DiscoveryInputs(NamedTuple):
