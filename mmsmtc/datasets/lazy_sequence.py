@@ -91,8 +91,8 @@ class LazyMaskSequence:
             official DAVIS-2016 layout 255 is foreground, not void).
 
     Indexing with an int returns one ``(H, W)`` uint8 mask; with a slice or
-    a list/array of ints, a ``(t, H, W)`` uint8 array. ``np.asarray(sequence)`` reads all of them,
-    shape ``(T_a, H, W)``.
+    a list/array of ints, a ``(t, H, W)`` uint8 array.
+    ``np.asarray(sequence)`` reads all of them, shape ``(T_a, H, W)``.
     """
 
     def __init__(self, paths: Sequence[PathLike], frame_shape: Tuple[int, int],
