@@ -18,18 +18,12 @@ model = dict(
         init_cfg=None),
     neck=dict(in_channels=64, grid_size=8),
     head=dict(in_channels=64, num_slots=4, num_instances=2),
-    grad_iter=50)
+    grad_iter=50,
+    view_augment=dict(type='ClipPhotometricAugment'))
+# Photometric augmentation is drawn per branch in the model (view_augment).
 train_pipeline = [
     dict(type='LoadClipFrames'),
     dict(type='ClipResize', size=(64, 64)),
-    dict(type='ClipRandomGrayscale', prob=0.2),
-    dict(
-        type='ClipColorJitter',
-        brightness=0.4,
-        contrast=0.4,
-        saturation=0.4,
-        hue=0.1,
-        prob=0.8),
     dict(type='PackClipInputs'),
 ]
 train_dataloader = dict(batch_size=4, dataset=dict(pipeline=train_pipeline))

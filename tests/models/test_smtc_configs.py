@@ -41,3 +41,13 @@ def test_tiny_config_runs_a_clip_at_its_size():
     out = model(torch.randn(1, 4, 3, 64, 64))
     assert out['semantic_logits'].shape == (1, 4, 4, 64)
     assert out['instance_embeddings'].shape == (1, 4, 4, 2, 64)
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=lambda path: path.name)
+def test_photometric_augmentation_is_drawn_once_per_branch(path):
+    cfg = Config.fromfile(path)
+    assert cfg.model.view_augment.type == 'ClipPhotometricAugment'
+    pipeline = [step['type'] for step in cfg.train_dataloader.dataset.pipeline]
+    photometric = {'ClipRandomGrayscale', 'ClipColorJitter',
+                   'ClipGaussianBlur'}
+    assert not photometric & set(pipeline), pipeline
