@@ -1,0 +1,15 @@
+# Single-object discovery with SMTC on DINO ViT-S/16 (DAVIS-2016,
+# SegTrack-v2, FBMS-59): the union of the discovered objects is the
+# foreground (no annotation used).
+_base_ = ['./discovery_smtc_vit-s16.py']
+model = dict(
+    post_processor=dict(
+        _delete_=True,
+        type='SingleObjectPostProcessor',
+        discovery=dict(
+            max_proposals=20,
+            score_threshold=0.5,
+            min_area=0.001,
+            background_rule='border',
+            num_background_slots=1),
+        rule='union'))

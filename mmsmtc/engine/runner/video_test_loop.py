@@ -1,0 +1,145 @@
+"""A test loop over whole videos that reports and saves per-video numbers."""
+import datetime
+import time
+from typing import Dict, List, Optional, Sequence, Union
+
+import torch
+from mmengine.dist import collect_results, get_rank, is_main_process
+from mmengine.evaluator import Evaluator
+from mmengine.logging import print_log
+from mmengine.model import is_model_wrapper
+from mmengine.runner import TestLoop
+from mmengine.runner.amp import autocast
+from torch.utils.data import DataLoader
+
+from mmsmtc.registry import LOOPS
+from mmsmtc.utils import git_revision
+from .test_results import format_table, video_scores, write_test_results
+
+
+@LOOPS.register_module()
+class VideoTestLoop(TestLoop):
+    """``TestLoop`` for one whole video per sample.
+
+    On top of MMEngine's loop:
+
+    * weights: with ``checkpoint`` the model's ``load_test_checkpoint``
+      loads it strictly (a checkpoint of another backbone is a clear
+      error); without it, ``init_weights`` runs the model's own
+      initialisation (e.g. DINO weights through the backbone's
+      ``Pretrained`` ``init_cfg``) -- MMEngine runs it only when training.
+    * progress: ``video i/N <name>: <numbers>, eta`` after each video
+      (``i/N`` counts this rank's share).
+    * per-video numbers: each metric's ``compute_metrics`` on the new
+      per-video statistics (see :func:`video_scores`), gathered across
+      ranks on the CPU; rank 0 prints the table and writes
+      ``results.json``, ``per_video.csv`` and the resolved ``config.py``
+      into ``results_dir`` (default: the run's ``log_dir``).
+
+    Args:
+        runner, dataloader, evaluator, fp16: See ``TestLoop``.
+        checkpoint (str, optional): A trained checkpoint, or None.
+        results_dir (str, optional): Where to write the result files.
+    """
+
+    def __init__(self,
+                 runner,
+                 dataloader: Union[DataLoader, Dict],
+                 evaluator: Union[Evaluator, Dict, List],
+                 fp16: bool = False,
+                 checkpoint: Optional[str] = None,
+                 results_dir: Optional[str] = None) -> None:
+        super().__init__(runner, dataloader, evaluator, fp16)
+        self.checkpoint = checkpoint
+        self.results_dir = results_dir
+        self.video_rows: List[dict] = []
+
+    def _prepare_weights(self) -> None:
+        model = self.runner.model
+        if is_model_wrapper(model):
+            model = model.module
+        if self.checkpoint is None:
+            print_log('no checkpoint: testing the model as initialised by '
+                      'its config (init_cfg)', logger='current')
+            model.init_weights()
+            return
+        if not hasattr(model, 'load_test_checkpoint'):
+            raise TypeError(f'{type(model).__name__} has no '
+                            'load_test_checkpoint(path); test it with '
+                            'load_from instead of checkpoint')
+        model.load_test_checkpoint(self.checkpoint)
+        print_log(f'loaded {self.checkpoint}', logger='current')
+
+    def run(self) -> dict:
+        """Test every video; returns the official metrics."""
+        self._prepare_weights()
+        self.runner.call_hook('before_test')
+        self.runner.call_hook('before_test_epoch')
+        self.runner.model.eval()
+        self.video_rows = []
+        self._start = time.time()
+        for idx, data_batch in enumerate(self.dataloader):
+            self.run_iter(idx, data_batch)
+        metrics = self.evaluator.evaluate(len(self.dataloader.dataset))
+        rows = collect_results(self.video_rows,
+                               len(self.dataloader.dataset), 'cpu')
+        if is_main_process():
+            self._report(metrics, rows)
+        self.runner.call_hook('after_test_epoch', metrics=metrics)
+        self.runner.call_hook('after_test')
+        return metrics
+
+    @torch.no_grad()
+    def run_iter(self, idx: int, data_batch: dict) -> None:
+        """Predict and evaluate one batch of videos; log the progress."""
+        self.runner.call_hook(
+            'before_test_iter', batch_idx=idx, data_batch=data_batch)
+        with autocast(enabled=self.fp16):
+            outputs = self.runner.model.test_step(data_batch)
+        metrics = self.evaluator.metrics
+        seen = [len(metric.results) for metric in metrics]
+        self.evaluator.process(data_samples=outputs, data_batch=data_batch)
+        new = [metric.results[start:] for metric, start in zip(metrics, seen)]
+        for position, sample in enumerate(outputs):
+            row = {'video': sample.metainfo.get('video_name', str(idx))}
+            for metric, results in zip(metrics, new):
+                own = results[position:position + 1] \
+                    if len(results) == len(outputs) else []
+                row.update(video_scores(metric, own))
+            self.video_rows.append(row)
+            self._log_progress(row)
+        self.runner.call_hook(
+            'after_test_iter',
+            batch_idx=idx,
+            data_batch=data_batch,
+            outputs=outputs)
+
+    def _log_progress(self, row: dict) -> None:
+        done, total = len(self.video_rows), len(self.dataloader.dataset)
+        total = -(-total // self.runner.world_size)
+        elapsed = time.time() - self._start
+        eta = datetime.timedelta(
+            seconds=round(elapsed / done * max(total - done, 0)))
+        scores = ', '.join(f'{key.split("/")[-1]} {value:.4f}'
+                           for key, value in list(row.items())[1:4])
+        rank = f'[rank {get_rank()}] ' if self.runner.world_size > 1 else ''
+        print_log(f'{rank}video {done}/{total} {row["video"]}'
+                  f'{": " + scores if scores else ""}, eta {eta}',
+                  logger='current')
+
+    def _report(self, metrics: dict, rows: Sequence[dict]) -> None:
+        out_dir = self.results_dir or self.runner.log_dir
+        settings = dict(
+            config=self.runner.cfg.filename,
+            checkpoint=self.checkpoint,
+            git_revision=git_revision(),
+            world_size=self.runner.world_size,
+            resolved_config='config.py')
+        paths = write_test_results(out_dir, metrics, rows, settings)
+        self.runner.cfg.dump(str(paths['json'].parent / 'config.py'))
+        print_log(
+            'per-video results:\n' + format_table(
+                list(rows) + [dict(video='ALL', **metrics)]),
+            logger='current')
+        print_log(f'results written to {paths["json"]} and {paths["csv"]}',
+                  logger='current')

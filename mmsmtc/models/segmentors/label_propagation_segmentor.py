@@ -1,0 +1,223 @@
+"""Test-time label propagation over whole videos (DAVIS, JHMDB, VIP)."""
+from typing import Iterator, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import torch
+from mmengine.model import BaseModel
+from torch import nn
+
+from mmsmtc.apis.propagation import (first_frame_labels, joint_label_maps,
+                                     joints_to_grid, label_grid_size,
+                                     read_out_keypoints, resize_frames,
+                                     soft_labels_to_ids)
+from mmsmtc.registry import MODELS
+from mmsmtc.structures import VideoDataSample
+from .checkpoint_fit import load_strict, read_state_dict, select_prefix
+
+#: What the propagated labels are and how they are read out.
+LABEL_TYPES = ('instances', 'classes', 'keypoints')
+#: Checkpoint prefixes of the encoder: an mmsmtc SMTC checkpoint's student
+#: or EMA teacher, or a checkpoint of this segmentor.
+ENCODER_PREFIXES = dict(
+    student='backbone.', teacher='teacher.backbone.',
+    segmentor='propagator.backbone.')
+
+
+def video_name(sample: VideoDataSample) -> str:
+    return str(sample.metainfo.get('video_name', '<unnamed video>'))
+
+
+@MODELS.register_module()
+class LabelPropagationSegmentor(BaseModel):
+    """Propagate frame-0 labels through each test video.
+
+    Call graph of ``predict`` for one video (``T`` frames of ``H x W``)::
+
+        frames (lazy, decoded frame_batch_size at a time)
+          -> data_preprocessor.normalize_frames (model device)
+          -> resize: to input_size, or to (H // s * s, W // s * s)
+          -> LabelPropagator: backbone(x)[out_index] -> label grid (h, w)
+             -> streaming propagation: (K, h, w) soft labels per frame
+          -> read-out per frame:
+             'instances'/'classes': upsample to (H, W), argmax -> ids
+             'keypoints': top-3 weighted joint positions -> (J, 2)
+          -> pred_masks (T, H, W) uint8 | pred_keypoints (T, J, 2) float32
+
+    Frame-0 labels: ``'instances'`` (DAVIS-2017 semi-supervised) one channel
+    per distinct id of the first annotation; ``'classes'`` (VIP) one channel
+    per class ``0..num_classes - 1``; ``'keypoints'`` (JHMDB) background
+    plus a Gaussian map per joint of ``gt_keypoints[0]``.
+
+    Args:
+        propagator (dict | nn.Module): A ``LabelPropagator`` (backbone and
+            every propagation setting: topk, radius, temperature,
+            n_context, out_index, feature_upsample).
+        stride (int): The map scale ``s`` of the label grid (16 for
+            ViT-S/16, 8 for its 2x-interpolated variant and ResNet res3).
+        label_type (str): One of :data:`LABEL_TYPES`.
+        input_size (tuple[int, int], optional): Resize every frame to this
+            ``(H, W)`` (JHMDB 320x320, VIP 560x560); None resizes to the
+            largest multiple of ``stride`` (DAVIS).
+        grid_rounding (str): ``'floor'`` (DAVIS) or ``'ceil'`` (JHMDB).
+        num_classes (int): Classes of ``'classes'`` labels (VIP: 20).
+        keypoint_topk (int): Cells averaged per joint (3).
+        frame_batch_size (int): Frames decoded and normalised together.
+        checkpoint_branch (str): Which encoder of an SMTC checkpoint to test,
+            ``'student'`` or ``'teacher'``.
+        data_preprocessor (dict, optional): A ``VideoDataPreprocessor``.
+    """
+
+    def __init__(self,
+                 propagator: Union[dict, nn.Module],
+                 stride: int,
+                 label_type: str = 'instances',
+                 input_size: Optional[Sequence[int]] = None,
+                 grid_rounding: str = 'floor',
+                 num_classes: int = 20,
+                 keypoint_topk: int = 3,
+                 frame_batch_size: int = 4,
+                 checkpoint_branch: str = 'student',
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(
+            data_preprocessor=data_preprocessor or dict(
+                type='VideoDataPreprocessor'),
+            init_cfg=init_cfg)
+        if label_type not in LABEL_TYPES:
+            raise ValueError(
+                f'label_type must be one of {LABEL_TYPES}, got {label_type!r}')
+        if checkpoint_branch not in ('student', 'teacher'):
+            raise ValueError("checkpoint_branch must be 'student' or "
+                             f"'teacher', got {checkpoint_branch!r}")
+        if int(stride) != stride or stride < 1:
+            raise ValueError(f'stride must be a positive integer, got '
+                             f'{stride!r}')
+        if frame_batch_size < 1:
+            raise ValueError(
+                f'frame_batch_size must be >= 1, got {frame_batch_size}')
+        self.propagator = MODELS.build(propagator) if isinstance(
+            propagator, dict) else propagator
+        self.stride = int(stride)
+        self.label_type = label_type
+        self.input_size = None if input_size is None else tuple(input_size)
+        self.grid_rounding = grid_rounding
+        self.num_classes = num_classes
+        self.keypoint_topk = keypoint_topk
+        self.frame_batch_size = frame_batch_size
+        self.checkpoint_branch = checkpoint_branch
+
+    def load_test_checkpoint(self, path: str) -> None:
+        """Load the encoder of a trained checkpoint, strictly.
+
+        Accepts an mmsmtc SMTC checkpoint (its ``checkpoint_branch``
+        encoder) or one saved from this segmentor.
+
+        Raises:
+            CheckpointError: If the file has no encoder or it does not fit
+                this config's backbone (names the tensors).
+        """
+        state = read_state_dict(path)
+        prefixes = [ENCODER_PREFIXES[self.checkpoint_branch],
+                    ENCODER_PREFIXES['segmentor']]
+        encoder = {}
+        for prefix in prefixes:
+            encoder = select_prefix(state, prefix)
+            if encoder:
+                break
+        backbone = self.propagator.backbone
+        load_strict(backbone, encoder, path,
+                    f'backbone ({type(backbone).__name__})')
+
+    def forward(self,
+                inputs: list,
+                data_samples: Optional[List[VideoDataSample]] = None,
+                mode: str = 'predict'):
+        """Only ``'predict'``: there is nothing to train here."""
+        if mode != 'predict':
+            raise ValueError(f'{type(self).__name__} is test-only: mode must '
+                             f"be 'predict', got {mode!r}")
+        return self.predict(inputs, data_samples)
+
+    @torch.no_grad()
+    def predict(self, inputs: list,
+                data_samples: List[VideoDataSample]) -> List[VideoDataSample]:
+        """Propagate the labels of every video of the batch.
+
+        Args:
+            inputs: ``B`` lazy frame sequences (``(t, H, W, 3)`` uint8 by
+                slice).
+            data_samples: ``B`` samples with ``gt_masks`` (instances,
+                classes) or ``gt_keypoints`` (keypoints) of frame 0.
+
+        Returns:
+            list[VideoDataSample]: with ``pred_masks`` ``(T, H, W)`` uint8 or
+            ``pred_keypoints`` ``(T, J, 2)`` float32 added.
+        """
+        for frames, sample in zip(inputs, data_samples):
+            self._predict_video(frames, sample)
+        return data_samples
+
+    def _predict_video(self, frames, sample: VideoDataSample) -> None:
+        name = video_name(sample)
+        height, width = frames.shape[1:3]
+        input_size = self.input_size or (height // self.stride * self.stride,
+                                         width // self.stride * self.stride)
+        if min(input_size) < self.stride:
+            raise ValueError(f'{name}: frames of {height}x{width} are smaller '
+                             f'than the stride {self.stride}')
+        grid = label_grid_size(*input_size, self.stride, self.grid_rounding)
+        first_labels, values = self._first_labels(sample, (height, width),
+                                                  input_size, grid)
+        soft_stream = self.propagator.propagate_video(
+            self._normalised_frames(frames, input_size), first_labels)
+        if self.label_type == 'keypoints':
+            sample.pred_keypoints = np.stack([
+                read_out_keypoints(soft, (height, width), self.keypoint_topk)
+                for soft in soft_stream
+            ]).astype(np.float32)
+        else:
+            sample.pred_masks = np.stack([
+                soft_labels_to_ids(soft, values, (height, width))
+                for soft in soft_stream
+            ]).astype(np.uint8)
+
+    def _normalised_frames(self, frames, size: Tuple[int, int]
+                           ) -> Iterator[torch.Tensor]:
+        """Yield ``(3, h, w)`` normalised, resized frames, decoded in batches."""
+        preprocessor = self.data_preprocessor
+        for start in range(0, len(frames), self.frame_batch_size):
+            batch = preprocessor.normalize_frames(
+                frames[start:start + self.frame_batch_size])
+            if tuple(batch.shape[-2:]) != tuple(size):
+                batch = resize_frames(batch, size)
+            yield from batch
+
+    def _first_labels(self, sample: VideoDataSample,
+                      image_size: Tuple[int, int],
+                      input_size: Tuple[int, int],
+                      grid: Tuple[int, int]) -> Tuple[torch.Tensor, np.ndarray]:
+        """``(K, h, w)`` frame-0 labels and the ``(K,)`` id of each channel."""
+        name = video_name(sample)
+        if self.label_type == 'keypoints':
+            if 'gt_keypoints' not in sample:
+                raise KeyError(f'{name}: keypoint propagation needs '
+                               "'gt_keypoints' of frame 0 in the data sample")
+            joints = np.asarray(sample.gt_keypoints)[0]
+            joints_grid = joints_to_grid(joints, image_size, self.stride,
+                                         input_size)
+            labels = joint_label_maps(joints_grid, grid)
+            return labels, np.arange(len(labels))
+        if 'gt_masks' not in sample or len(sample.gt_masks) == 0:
+            raise KeyError(f'{name}: mask propagation needs the frame-0 '
+                           "annotation 'gt_masks' in the data sample")
+        indices = sample.get('gt_mask_frame_indices')
+        if indices is not None and int(np.asarray(indices)[0]) != 0:
+            raise ValueError(f'{name}: the first annotated frame is frame '
+                             f'{int(np.asarray(indices)[0])}, but propagation '
+                             'starts from an annotation of frame 0')
+        values = range(self.num_classes) \
+            if self.label_type == 'classes' else None
+        try:
+            return first_frame_labels(sample.gt_masks[0], grid, values)
+        except ValueError as error:
+            raise ValueError(f'{name}: {error}') from error
