@@ -165,7 +165,8 @@ def evaluate_davis(davis_root: PathLike,
         results_dir: Folder of ``<sequence>/<frame>.png`` indexed PNGs.
         task: ``'semi-supervised'`` or ``'unsupervised'``.
         subset: Sequence list ``ImageSets/2017/<subset>.txt``.
-        sequences: Sequences to evaluate instead of the whole list.
+        sequences: Sequences (or one sequence name) to evaluate instead of
+            the whole list.
         nproc: Worker processes; defaults to ``os.cpu_count()``; 1 runs in
             this process.
 
@@ -187,8 +188,12 @@ def evaluate_davis(davis_root: PathLike,
         raise FileNotFoundError(
             f'{annotation_dir(davis_root, task)}: ground-truth folder of the '
             f'{task} task does not exist')
+    if nproc is not None and nproc < 1:
+        raise ValueError(f'nproc must be at least 1, got {nproc}')
     if sequences is None:
         sequences = list_sequences(davis_root, subset)
+    elif isinstance(sequences, str):
+        sequences = [sequences]
     sequences = list(sequences)
     if not sequences:
         raise ValueError('no sequences to evaluate')

@@ -77,6 +77,11 @@ def test_sequences_argument_and_perfect_results(tmp_path):
     output = evaluate_davis(root, results, 'unsupervised', sequences=['seq-b'])
     assert list(output['per_object']) == ['seq-b_1', 'seq-b_2']
     assert output['global']['J&F-Mean'] == 1.0
+    assert evaluate_davis(root,
+                          results,
+                          'unsupervised',
+                          sequences='seq-b',
+                          nproc=3) == output
 
 
 def test_semisupervised_never_reads_first_and_last_results(layout):
@@ -171,6 +176,8 @@ def test_bad_arguments(layout, tmp_path):
         evaluate_davis(root, tmp_path / 'nothing', 'unsupervised')
     with pytest.raises(FileNotFoundError, match=r'2017/test-dev\.txt'):
         evaluate_davis(root, results, 'unsupervised', subset='test-dev')
+    with pytest.raises(ValueError, match='nproc must be at least 1'):
+        evaluate_davis(root, results, 'unsupervised', nproc=0)
     with pytest.raises(ValueError, match='no sequences'):
         evaluate_davis(root, results, 'unsupervised', sequences=[])
     (tmp_path / 'bare').mkdir()
