@@ -1,6 +1,7 @@
 """SMTC algorithm: modes, EMA teacher, frozen encoder, optimiser groups."""
 import copy
 
+import numpy as np
 import pytest
 import torch
 from mmengine.optim import OptimWrapper
@@ -247,6 +248,23 @@ def test_predict_makes_data_samples_and_runs_short_videos(model):
     samples = model.predict(torch.randn(1, 2, 3, 32, 32))
     assert isinstance(samples[0], VideoDataSample)
     assert samples[0].pred_semantic_logits.shape[0] == 2
+
+
+def test_predict_streams_lazy_videos_through_the_preprocessor():
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_cfg(
+        test_clip_len=4, data_preprocessor=dict(type='VideoDataPreprocessor')))
+    model.eval()
+    videos = [np.random.randint(0, 256, (6, 32, 40, 3), dtype=np.uint8)]
+    lazy = model.predict(videos)[0]
+    normalised = model.data_preprocessor.normalize_frames(videos[0])
+    dense = model.predict(normalised[None])[0]
+    assert lazy.pred_semantic_logits.shape == (6, SLOTS, 4, 5)
+    assert torch.allclose(lazy.pred_semantic_logits,
+                          dense.pred_semantic_logits, atol=1e-6)
+    plain = MODELS.build(tiny_cfg())
+    with pytest.raises(TypeError, match='normalize_frames'):
+        plain.predict(videos)
 
 
 def test_errors(model):

@@ -1,6 +1,6 @@
 """SMTC: student/EMA-teacher training of two-stage slot attention on video."""
 import copy
-from typing import Dict, List, Optional, Union
+from typing import Dict, List, Optional, Sequence, Union
 
 import torch
 import torch.nn.functional as F
@@ -206,7 +206,8 @@ class SMTC(BaseModel):
         """Dispatch to ``loss``, ``predict`` or ``_forward`` (``tensor``).
 
         Args:
-            inputs (Tensor): ``(B, T, 3, H, W)`` normalised clips.
+            inputs (Tensor | list): ``(B, T, 3, H, W)`` normalised clips;
+                ``predict`` also takes a list of lazy videos.
             data_samples (list[VideoDataSample], optional): One per clip.
             mode (str): ``'loss'``, ``'predict'`` or ``'tensor'``.
             instance_noise (Tensor, optional): ``(B*T, S, P, C)`` noise of
@@ -306,17 +307,21 @@ class SMTC(BaseModel):
         return self.view_augment(inputs)
 
     @torch.no_grad()
-    def predict(self, inputs: torch.Tensor,
+    def predict(self, inputs: Union[torch.Tensor, Sequence],
                 data_samples: Optional[List[VideoDataSample]] = None
                 ) -> List[VideoDataSample]:
         """Per-frame semantic logits, instance masks and instance scores.
 
-        The video is cut into clips of ``test_clip_len`` frames as the
+        Each video is cut into clips of ``test_clip_len`` frames as the
         official evaluation does (:func:`clip_frame_indices`); the cyclic
         correlation therefore pairs a clip's first frame with its last.
 
         Args:
-            inputs (Tensor): ``(B, T, 3, H, W)`` normalised videos.
+            inputs (Tensor | list): ``(B, T, 3, H, W)`` normalised videos, or
+                ``B`` lazy videos (e.g. ``LazyFrameSequence``: indexing with a
+                list of frame indices gives ``(t, H, W, 3)`` uint8), which
+                are read and normalised one clip at a time by the data
+                preprocessor's ``normalize_frames``.
             data_samples (list[VideoDataSample], optional): One per video;
                 new ones are made when None.
 
@@ -333,32 +338,54 @@ class SMTC(BaseModel):
               similarity of each instance slot with its semantic slot (the
               official eval keeps instances scoring >= 0.5).
         """
-        _check_clips(inputs)
-        batch, frames = inputs.shape[:2]
+        if isinstance(inputs, torch.Tensor):
+            _check_clips(inputs)
+            read_clip = _index_frames
+        else:
+            read_clip = self._read_lazy_clip
         if data_samples is None:
-            data_samples = [VideoDataSample() for _ in range(batch)]
-        if len(data_samples) != batch:
+            data_samples = [VideoDataSample() for _ in range(len(inputs))]
+        if len(data_samples) != len(inputs):
             raise ValueError(f'got {len(data_samples)} data samples for '
-                             f'{batch} videos')
+                             f'{len(inputs)} videos')
+        for video, sample in zip(inputs, data_samples):
+            semantic, masks, scores = self._predict_video(video, read_clip)
+            sample.pred_semantic_logits = semantic
+            sample.pred_instance_masks = masks
+            sample.pred_instance_scores = scores
+        return data_samples
+
+    def _read_lazy_clip(self, video: Sequence,
+                        indices: List[int]) -> torch.Tensor:
+        """``(t, 3, H, W)`` normalised frames of a lazy video."""
+        normalize = getattr(self.data_preprocessor, 'normalize_frames', None)
+        if normalize is None:
+            raise TypeError(
+                'SMTC.predict got lazy videos but its data preprocessor '
+                f'{type(self.data_preprocessor).__name__} has no '
+                'normalize_frames; use VideoDataPreprocessor or pass a '
+                '(B, T, 3, H, W) tensor')
+        return normalize(video[indices])
+
+    def _predict_video(self, video, read_clip):
+        """Outputs of one video, ``(T, ...)`` each (see :meth:`predict`)."""
+        frames = len(video)
         clip_len = self.test_clip_len or frames
         semantic, masks, scores = [], [], []
         for indices in clip_frame_indices(frames, clip_len):
             own = min(clip_len, frames - indices[0])
-            out = self._run_branch(inputs[:, indices])
-            height, width = out['keys'].shape[-2:]
+            out = self._run_branch(read_clip(video, indices)[None])
+            grid = out['keys'].shape[-2:]
             clip_semantic, clip_masks, clip_scores = _soft_masks(out)
-            semantic.append(
-                clip_semantic[:, :own].unflatten(-1, (height, width)))
-            masks.append(clip_masks[:, :own].unflatten(-1, (height, width)))
-            scores.append(clip_scores[:, :own])
-        semantic = torch.cat(semantic, dim=1)
-        masks = torch.cat(masks, dim=1)
-        scores = torch.cat(scores, dim=1)
-        for idx, sample in enumerate(data_samples):
-            sample.pred_semantic_logits = semantic[idx]
-            sample.pred_instance_masks = masks[idx]
-            sample.pred_instance_scores = scores[idx]
-        return data_samples
+            semantic.append(clip_semantic[0, :own].unflatten(-1, grid))
+            masks.append(clip_masks[0, :own].unflatten(-1, grid))
+            scores.append(clip_scores[0, :own])
+        return torch.cat(semantic), torch.cat(masks), torch.cat(scores)
+
+
+def _index_frames(video: torch.Tensor, indices: List[int]) -> torch.Tensor:
+    """``(t, 3, H, W)`` frames ``indices`` of a ``(T, 3, H, W)`` video."""
+    return video[indices]
 
 
 def _soft_masks(outputs: Dict[str, torch.Tensor]):
