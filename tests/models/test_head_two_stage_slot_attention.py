@@ -15,8 +15,11 @@ def _reference(head, tokens, noise):
     only; used to pin the vectorised head.
     """
     eps = head.eps
-    outputs = {name: [] for name in ('semantic_logits', 'slots',
-                                     'instance_logits', 'instance_slots')}
+    outputs = {
+        name: []
+        for name in ('semantic_logits', 'slots', 'instance_logits',
+                     'instance_slots')
+    }
     for frame in range(tokens.shape[0]):
         inputs = head.norm_input(tokens[frame])
         keys, values = head.project_k(inputs), head.project_v(inputs)
@@ -56,8 +59,10 @@ def _reference(head, tokens, noise):
 
 def _identity_head(iters=1):
     """C=2, identity projections, zero MLP: one round is hand-computable."""
-    head = TwoStageSlotAttention(
-        in_channels=2, num_slots=2, num_instances=1, iters=iters)
+    head = TwoStageSlotAttention(in_channels=2,
+                                 num_slots=2,
+                                 num_instances=1,
+                                 iters=iters)
     with torch.no_grad():
         for proj in (head.project_q, head.project_k, head.project_v):
             proj.weight.copy_(torch.eye(2))
@@ -66,8 +71,8 @@ def _identity_head(iters=1):
             if isinstance(layer, torch.nn.Linear):
                 layer.weight.zero_()
                 layer.bias.zero_()
-        head.slots_mu.copy_(torch.tensor([[1.0, 0.0], [0.0, 1.0]])
-                            .reshape(1, 2, 1, 2))
+        head.slots_mu.copy_(
+            torch.tensor([[1.0, 0.0], [0.0, 1.0]]).reshape(1, 2, 1, 2))
     return head
 
 
@@ -82,7 +87,8 @@ def test_semantic_round_on_two_slots_and_three_tokens_by_hand():
     scale = 2**-0.5
     logit = [2 * a1 * a1 * scale, -2 * a1 * a1 * scale, 2 * a1 * a3 * scale]
     expected_logits = torch.tensor([logit, [-v for v in logit]])
-    assert torch.allclose(out['semantic_logits'][0], expected_logits,
+    assert torch.allclose(out['semantic_logits'][0],
+                          expected_logits,
                           atol=1e-6)
     # softmax over the two slots, + 1e-8, normalised over the 3 tokens.
     p = [1 / (1 + math.exp(-2 * v)) for v in logit]
@@ -96,9 +102,11 @@ def test_semantic_round_on_two_slots_and_three_tokens_by_hand():
 def test_matches_loop_reference_for_both_area_sources():
     torch.manual_seed(0)
     for area_from in ('logits', 'softmax'):
-        head = TwoStageSlotAttention(
-            in_channels=8, num_slots=3, num_instances=2, iters=3,
-            area_from=area_from)
+        head = TwoStageSlotAttention(in_channels=8,
+                                     num_slots=3,
+                                     num_instances=2,
+                                     iters=3,
+                                     area_from=area_from)
         tokens = torch.randn(2, 5, 8) * 3
         noise = torch.randn(2, 3, 2, 8)
         out = head(tokens, noise)
@@ -112,7 +120,8 @@ def test_semantic_area_by_hand():
     logits = torch.tensor([[[0.5, 0.1], [0.2, 0.4]]])
     official = TwoStageSlotAttention(in_channels=2, num_slots=2)
     assert official.semantic_area(logits).tolist() == [[[1, 0], [0, 1]]]
-    softmax = TwoStageSlotAttention(in_channels=2, num_slots=2,
+    softmax = TwoStageSlotAttention(in_channels=2,
+                                    num_slots=2,
                                     area_from='softmax')
     # column softmax: (0.574, 0.426) and (0.426, 0.574), all above 0.3.
     assert softmax.semantic_area(logits).tolist() == [[[1, 1], [1, 1]]]
@@ -120,8 +129,11 @@ def test_semantic_area_by_hand():
 
 def test_instances_ignore_tokens_outside_their_semantic_area():
     torch.manual_seed(0)
-    head = TwoStageSlotAttention(in_channels=4, num_slots=2, num_instances=2,
-                                 iters=1, area_threshold=1e9)
+    head = TwoStageSlotAttention(in_channels=4,
+                                 num_slots=2,
+                                 num_instances=2,
+                                 iters=1,
+                                 area_threshold=1e9)
     tokens = torch.randn(1, 6, 4)
     noise = torch.randn(1, 2, 2, 4)
     out = head(tokens, noise)
@@ -152,7 +164,9 @@ def test_log_std_is_initialised_like_the_official_xavier_uniform():
 
 def test_gradient_flows_only_through_the_last_round():
     torch.manual_seed(0)
-    head = TwoStageSlotAttention(in_channels=6, num_slots=3, num_instances=2,
+    head = TwoStageSlotAttention(in_channels=6,
+                                 num_slots=3,
+                                 num_instances=2,
                                  iters=3)
     tokens = torch.randn(2, 5, 6, requires_grad=True)
     out = head(tokens, torch.randn(2, 3, 2, 6))
@@ -186,12 +200,14 @@ def test_single_round_keeps_the_full_gradient():
 
 def test_log_std_learns_only_when_reparameterised():
     tokens = torch.randn(2, 5, 4)
-    official = TwoStageSlotAttention(in_channels=4, num_slots=2,
+    official = TwoStageSlotAttention(in_channels=4,
+                                     num_slots=2,
                                      num_instances=2)
     official(tokens)['instance_embeddings'].sum().backward()
     assert official.slots_log_std.grad is None
 
-    learnable = TwoStageSlotAttention(in_channels=4, num_slots=2,
+    learnable = TwoStageSlotAttention(in_channels=4,
+                                      num_slots=2,
                                       num_instances=2,
                                       learnable_instance_std=True)
     learnable(tokens)['instance_embeddings'].square().sum().backward()
@@ -200,8 +216,12 @@ def test_log_std_learns_only_when_reparameterised():
 
 @pytest.mark.parametrize('frames,length', [(1, 1), (3, 16), (2, 1620)])
 def test_output_shapes(frames, length):
-    head = MODELS.build(dict(type='TwoStageSlotAttention', in_channels=8,
-                             num_slots=4, num_instances=3, embed_channels=5))
+    head = MODELS.build(
+        dict(type='TwoStageSlotAttention',
+             in_channels=8,
+             num_slots=4,
+             num_instances=3,
+             embed_channels=5))
     out = head(torch.randn(frames, length, 8))
     assert out['semantic_logits'].shape == (frames, 4, length)
     assert out['slots'].shape == (frames, 4, 8)

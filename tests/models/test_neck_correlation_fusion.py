@@ -13,8 +13,10 @@ def _naive_fusion(feats, weight, bias, grid):
     out = feats.clone()
     for b in range(batch):
         for t in range(frames):
-            prev = F.interpolate(feats[b, (t - 1) % frames][None], grid,
-                                 mode='bilinear', align_corners=False)[0]
+            prev = F.interpolate(feats[b, (t - 1) % frames][None],
+                                 grid,
+                                 mode='bilinear',
+                                 align_corners=False)[0]
             prev = prev.reshape(channels, -1)
             cur = feats[b, t].reshape(channels, -1)
             for o in range(channels):
@@ -64,7 +66,8 @@ def test_matches_loop_definition_at_other_sizes():
 def test_resize_is_exactly_identity_at_the_grid_size():
     torch.manual_seed(0)
     maps = torch.randn(4, 8, 16, 16)
-    resized = F.interpolate(maps, (16, 16), mode='bilinear',
+    resized = F.interpolate(maps, (16, 16),
+                            mode='bilinear',
                             align_corners=False)
     assert torch.equal(resized, maps)
 

@@ -27,24 +27,29 @@ class RecordingLoss(nn.Module):
 
     def forward(self, student_out, teacher_out):
         self.calls.append((student_out, teacher_out))
-        return (student_out['semantic_logits'].square().mean()
-                + student_out['instance_embeddings'].sum()
-                + student_out['keys'].mean())
+        return (student_out['semantic_logits'].square().mean() +
+                student_out['instance_embeddings'].sum() +
+                student_out['keys'].mean())
 
 
 def tiny_cfg(**kwargs):
-    cfg = dict(
-        type='SMTC',
-        backbone=dict(
-            type='VisionTransformer',
-            arch=dict(patch_size=8, embed_dim=CHANNELS, depth=1, num_heads=2),
-            out_types=('keys', ),
-            pretrain_img_size=32),
-        neck=dict(type='CorrelationFusion', in_channels=CHANNELS,
-                  grid_size=4),
-        head=dict(type='TwoStageSlotAttention', in_channels=CHANNELS,
-                  num_slots=SLOTS, num_instances=INSTANCES, iters=3),
-        diversity_loss=dict(type='SlotDiversityLoss'))
+    cfg = dict(type='SMTC',
+               backbone=dict(type='VisionTransformer',
+                             arch=dict(patch_size=8,
+                                       embed_dim=CHANNELS,
+                                       depth=1,
+                                       num_heads=2),
+                             out_types=('keys', ),
+                             pretrain_img_size=32),
+               neck=dict(type='CorrelationFusion',
+                         in_channels=CHANNELS,
+                         grid_size=4),
+               head=dict(type='TwoStageSlotAttention',
+                         in_channels=CHANNELS,
+                         num_slots=SLOTS,
+                         num_instances=INSTANCES,
+                         iters=3),
+               diversity_loss=dict(type='SlotDiversityLoss'))
     cfg.update(kwargs)
     return cfg
 
@@ -96,9 +101,10 @@ def test_instance_noise_makes_outputs_reproducible(model):
 
 def test_teacher_starts_equal_frozen_and_in_eval(model):
     model.init_weights()
-    for (name, student), (_, teacher) in zip(
-            model.head.named_parameters(),
-            model.teacher['head'].named_parameters()):
+    for (name,
+         student), (_,
+                    teacher) in zip(model.head.named_parameters(),
+                                    model.teacher['head'].named_parameters()):
         assert torch.equal(student, teacher), name
     assert all(not p.requires_grad for p in model.teacher.parameters())
     model.train()
@@ -154,8 +160,10 @@ def test_teacher_follows_the_student_from_the_second_iteration(model):
 
 def test_frozen_encoder_has_no_graph_then_trains():
     torch.manual_seed(0)
-    model = MODELS.build(tiny_cfg(grad_iter=1, diversity_loss=None,
-                                  instance_loss=RecordingLoss()))
+    model = MODELS.build(
+        tiny_cfg(grad_iter=1,
+                 diversity_loss=None,
+                 instance_loss=RecordingLoss()))
     model.train()
     inputs = torch.randn(1, 2, 3, 32, 32)
     sum(model(inputs, mode='loss').values()).backward()
@@ -175,8 +183,9 @@ def test_optimizer_groups_follow_the_official_split(model):
         dict(backbone_lr_mult=0.01))
     groups = constructor(model).optimizer.param_groups
     by_name = {group['name']: group for group in groups}
-    assert list(by_name) == ['backbone_decay', 'backbone_no_decay', 'decay',
-                             'no_decay']
+    assert list(by_name) == [
+        'backbone_decay', 'backbone_no_decay', 'decay', 'no_decay'
+    ]
     assert by_name['backbone_decay']['lr'] == pytest.approx(1e-5)
     assert by_name['backbone_no_decay']['weight_decay'] == 0
     assert by_name['decay']['lr'] == 1e-3
@@ -204,8 +213,9 @@ def test_optimizer_constructor_errors():
 
 def test_train_step_updates_student_and_later_the_teacher(model):
     model.train()
-    optim_wrapper = OptimWrapper(torch.optim.AdamW(
-        [p for p in model.parameters() if p.requires_grad], lr=1e-2))
+    optim_wrapper = OptimWrapper(
+        torch.optim.AdamW([p for p in model.parameters() if p.requires_grad],
+                          lr=1e-2))
     data = dict(inputs=torch.randn(1, 2, 3, 32, 32))
     mu = model.head.slots_mu.clone()
     teacher_mu = model.teacher['head'].slots_mu.clone()
@@ -227,16 +237,17 @@ def test_clip_frame_indices_follow_the_official_padding():
 def test_predict_matches_tensor_mode_per_clip(model):
     model.eval()
     video = torch.randn(2, 6, 3, 32, 32)
-    samples = model(video, [VideoDataSample(), VideoDataSample()],
+    samples = model(video,
+                    [VideoDataSample(), VideoDataSample()],
                     mode='predict')
     assert samples[0].pred_semantic_logits.shape == (6, SLOTS, 4, 4)
-    assert samples[0].pred_instance_masks.shape == (6, SLOTS * INSTANCES, 4,
-                                                    4)
+    assert samples[0].pred_instance_masks.shape == (6, SLOTS * INSTANCES, 4, 4)
     assert samples[0].pred_instance_scores.shape == (6, SLOTS * INSTANCES)
     first = model(video[:, :4])['semantic_logits']
     last = model(video[:, [4, 5, 4, 5]])['semantic_logits'][:, :2]
     expected = torch.cat([first, last], dim=1).unflatten(-1, (4, 4))
-    assert torch.allclose(samples[1].pred_semantic_logits, expected[1],
+    assert torch.allclose(samples[1].pred_semantic_logits,
+                          expected[1],
                           atol=1e-6)
     masks = samples[0].pred_instance_masks.unflatten(1, (SLOTS, INSTANCES))
     semantic = samples[0].pred_semantic_logits.softmax(dim=1)
@@ -252,8 +263,9 @@ def test_predict_makes_data_samples_and_runs_short_videos(model):
 
 def test_predict_streams_lazy_videos_through_the_preprocessor():
     torch.manual_seed(0)
-    model = MODELS.build(tiny_cfg(
-        test_clip_len=4, data_preprocessor=dict(type='VideoDataPreprocessor')))
+    model = MODELS.build(
+        tiny_cfg(test_clip_len=4,
+                 data_preprocessor=dict(type='VideoDataPreprocessor')))
     model.eval()
     videos = [np.random.randint(0, 256, (6, 32, 40, 3), dtype=np.uint8)]
     lazy = model.predict(videos)[0]
@@ -261,7 +273,8 @@ def test_predict_streams_lazy_videos_through_the_preprocessor():
     dense = model.predict(normalised[None])[0]
     assert lazy.pred_semantic_logits.shape == (6, SLOTS, 4, 5)
     assert torch.allclose(lazy.pred_semantic_logits,
-                          dense.pred_semantic_logits, atol=1e-6)
+                          dense.pred_semantic_logits,
+                          atol=1e-6)
     plain = MODELS.build(tiny_cfg())
     with pytest.raises(TypeError, match='normalize_frames'):
         plain.predict(videos)
@@ -287,6 +300,7 @@ def test_errors(model):
 
 
 def test_backbone_output_must_be_a_map():
+
     class FlatBackbone(nn.Module):
 
         def forward(self, images):

@@ -27,8 +27,9 @@ def test_config_builds_model_and_optimizer(path):
     assert model.grad_iter == cfg.model.grad_iter > 0
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     groups = {g['name']: g for g in optim_wrapper.optimizer.param_groups}
-    assert set(groups) == {'backbone_decay', 'backbone_no_decay', 'decay',
-                           'no_decay'}
+    assert set(groups) == {
+        'backbone_decay', 'backbone_no_decay', 'decay', 'no_decay'
+    }
     mult = cfg.optim_wrapper.paramwise_cfg.backbone_lr_mult
     assert groups['backbone_decay']['lr'] == pytest.approx(
         groups['decay']['lr'] * mult)
@@ -48,6 +49,7 @@ def test_photometric_augmentation_is_drawn_once_per_branch(path):
     cfg = Config.fromfile(path)
     assert cfg.model.view_augment.type == 'ClipPhotometricAugment'
     pipeline = [step['type'] for step in cfg.train_dataloader.dataset.pipeline]
-    photometric = {'ClipRandomGrayscale', 'ClipColorJitter',
-                   'ClipGaussianBlur'}
+    photometric = {
+        'ClipRandomGrayscale', 'ClipColorJitter', 'ClipGaussianBlur'
+    }
     assert not photometric & set(pipeline), pipeline

@@ -43,12 +43,14 @@ def official_state_dict():
     for block in range(DEPTH):
         prefix = f'encoder.blocks.{block}.'
         shapes.update({
-            prefix + 'norm1.weight': (C, ), prefix + 'norm1.bias': (C, ),
+            prefix + 'norm1.weight': (C, ),
+            prefix + 'norm1.bias': (C, ),
             prefix + 'attn.qkv.weight': (3 * C, C),
             prefix + 'attn.qkv.bias': (3 * C, ),
             prefix + 'attn.proj.weight': (C, C),
             prefix + 'attn.proj.bias': (C, ),
-            prefix + 'norm2.weight': (C, ), prefix + 'norm2.bias': (C, ),
+            prefix + 'norm2.weight': (C, ),
+            prefix + 'norm2.bias': (C, ),
             prefix + 'mlp.fc1.weight': (4 * C, C),
             prefix + 'mlp.fc1.bias': (4 * C, ),
             prefix + 'mlp.fc2.weight': (C, 4 * C),
@@ -64,23 +66,31 @@ def official_state_dict():
 
 
 def tiny_model():
-    return MODELS.build(dict(
-        type='SMTC',
-        backbone=dict(
-            type='VisionTransformer',
-            arch=dict(patch_size=8, embed_dim=C, depth=DEPTH, num_heads=2),
-            out_types=('keys', ),
-            pretrain_img_size=32),
-        neck=dict(type='CorrelationFusion', in_channels=C, grid_size=GRID),
-        head=dict(type='TwoStageSlotAttention', in_channels=C, num_slots=S,
-                  num_instances=P)))
+    return MODELS.build(
+        dict(type='SMTC',
+             backbone=dict(type='VisionTransformer',
+                           arch=dict(patch_size=8,
+                                     embed_dim=C,
+                                     depth=DEPTH,
+                                     num_heads=2),
+                           out_types=('keys', ),
+                           pretrain_img_size=32),
+             neck=dict(type='CorrelationFusion', in_channels=C,
+                       grid_size=GRID),
+             head=dict(type='TwoStageSlotAttention',
+                       in_channels=C,
+                       num_slots=S,
+                       num_instances=P)))
 
 
 def test_converted_checkpoint_loads_strictly_and_keeps_values():
     official = official_state_dict()
-    converted, report = converter.convert_state_dict(
-        {f'module.{k}': v for k, v in official.items()})
-    assert report == dict(missing=[], unexpected=[],
+    converted, report = converter.convert_state_dict({
+        f'module.{k}': v
+        for k, v in official.items()
+    })
+    assert report == dict(missing=[],
+                          unexpected=[],
                           ignored=['encoder.norm.bias', 'encoder.norm.weight'])
     model = tiny_model()
     model.load_state_dict(converted, strict=True)
@@ -107,8 +117,7 @@ def test_projection_equals_the_official_conv1d():
     corr = torch.einsum('tcn,tcm->tnm', prev, flat[0])
     projected = F.conv1d(corr, official['transport_proj.weight'],
                          official['transport_proj.bias'])
-    assert torch.allclose(fused.flatten(3)[0], flat[0] + projected,
-                          atol=1e-4)
+    assert torch.allclose(fused.flatten(3)[0], flat[0] + projected, atol=1e-4)
 
 
 def test_reports_missing_and_unexpected_keys():
@@ -134,8 +143,10 @@ def test_refuses_a_projection_that_is_not_a_conv1d_kernel():
 
 def test_command_line_round_trip(tmp_path, capsys):
     src, dst = tmp_path / 'official.pth', tmp_path / 'out' / 'smtc.pth'
-    torch.save(dict(iteration=500, model_state_dict=official_state_dict(),
-                    loss=torch.tensor(1.0)), src)
+    torch.save(
+        dict(iteration=500,
+             model_state_dict=official_state_dict(),
+             loss=torch.tensor(1.0)), src)
     assert converter.main([str(src), str(dst)]) == 0
     assert 'ignored keys (2)' in capsys.readouterr().out
     state = torch.load(dst, weights_only=True)['state_dict']
@@ -143,8 +154,9 @@ def test_command_line_round_trip(tmp_path, capsys):
 
 
 def test_command_line_errors(tmp_path, capsys):
-    assert converter.main([str(tmp_path / 'absent.pth'),
-                           str(tmp_path / 'x.pth')]) == 1
+    assert converter.main(
+        [str(tmp_path / 'absent.pth'),
+         str(tmp_path / 'x.pth')]) == 1
     assert 'no such checkpoint' in capsys.readouterr().err
     bad = tmp_path / 'list.pth'
     torch.save([1, 2], bad)

@@ -22,14 +22,16 @@ def to_unit(inputs):
 
 
 def test_nothing_drawn_is_the_identity():
-    augment = ClipPhotometricAugment(grayscale_prob=0, jitter_prob=0,
+    augment = ClipPhotometricAugment(grayscale_prob=0,
+                                     jitter_prob=0,
                                      blur_prob=0)
     clips = normalised(torch.rand(2, 3, 3, 8, 8))
     assert torch.allclose(augment(clips), clips, atol=1e-5)
 
 
 def test_grayscale_gives_equal_channels():
-    augment = ClipPhotometricAugment(grayscale_prob=1, jitter_prob=0,
+    augment = ClipPhotometricAugment(grayscale_prob=1,
+                                     jitter_prob=0,
                                      blur_prob=0)
     out = to_unit(augment(normalised(torch.rand(1, 2, 3, 6, 6))))
     assert torch.allclose(out[:, :, 0], out[:, :, 1], atol=1e-5)
@@ -60,22 +62,29 @@ def test_student_and_teacher_see_different_views():
 
     def build(view_augment):
         torch.manual_seed(0)
-        return MODELS.build(dict(
-            type='SMTC',
-            backbone=dict(type='VisionTransformer',
-                          arch=dict(patch_size=8, embed_dim=16, depth=1,
-                                    num_heads=2),
-                          out_types=('keys', ), pretrain_img_size=32),
-            neck=dict(type='CorrelationFusion', in_channels=16, grid_size=4),
-            head=dict(type='TwoStageSlotAttention', in_channels=16,
-                      num_slots=2, num_instances=2),
-            diversity_loss=Recorder(),
-            view_augment=view_augment))
+        return MODELS.build(
+            dict(type='SMTC',
+                 backbone=dict(type='VisionTransformer',
+                               arch=dict(patch_size=8,
+                                         embed_dim=16,
+                                         depth=1,
+                                         num_heads=2),
+                               out_types=('keys', ),
+                               pretrain_img_size=32),
+                 neck=dict(type='CorrelationFusion',
+                           in_channels=16,
+                           grid_size=4),
+                 head=dict(type='TwoStageSlotAttention',
+                           in_channels=16,
+                           num_slots=2,
+                           num_instances=2),
+                 diversity_loss=Recorder(),
+                 view_augment=view_augment))
 
     clips = normalised(torch.rand(1, 2, 3, 32, 32))
     build(None).train()(clips, mode='loss')
-    build(dict(type='ClipPhotometricAugment', jitter_prob=1)).train()(
-        clips, mode='loss')
+    build(dict(type='ClipPhotometricAugment',
+               jitter_prob=1)).train()(clips, mode='loss')
     plain, augmented = calls
     assert torch.allclose(plain[0], plain[1], atol=1e-6)
     assert not torch.allclose(augmented[0], augmented[1], atol=1e-3)

@@ -61,7 +61,7 @@ def _strip_wrappers(state_dict: Dict[str, torch.Tensor]):
 
 
 def convert_state_dict(
-        official: Dict[str, torch.Tensor]
+    official: Dict[str, torch.Tensor]
 ) -> Tuple[Dict[str, torch.Tensor], Dict[str, List[str]]]:
     """Map an official ``model_state_dict`` to an mmsmtc ``SMTC`` one.
 
@@ -100,13 +100,14 @@ def convert_state_dict(
                 f'official Conv1d, got shape {tuple(proj.shape)}')
         student['neck.transport_proj.weight'] = proj[..., 0]
     converted = dict(student)
-    converted.update({f'teacher.{key}': value.clone()
-                      for key, value in student.items()})
+    converted.update({
+        f'teacher.{key}': value.clone()
+        for key, value in student.items()
+    })
     converted['num_train_iters'] = torch.zeros((), dtype=torch.long)
-    report = dict(
-        missing=sorted(set(KEY_MAP) - set(official)),
-        unexpected=sorted(unexpected),
-        ignored=sorted(ignored))
+    report = dict(missing=sorted(set(KEY_MAP) - set(official)),
+                  unexpected=sorted(unexpected),
+                  ignored=sorted(ignored))
     return converted, report
 
 
@@ -115,8 +116,9 @@ def load_official(src: Path, allow_pickle: bool = False):
     if not src.is_file():
         raise ConversionError(f'{src}: no such checkpoint file')
     try:
-        checkpoint = torch.load(
-            src, map_location='cpu', weights_only=not allow_pickle)
+        checkpoint = torch.load(src,
+                                map_location='cpu',
+                                weights_only=not allow_pickle)
     except Exception as error:
         raise ConversionError(
             f'{src}: cannot be read as a weights-only checkpoint ({error}); '

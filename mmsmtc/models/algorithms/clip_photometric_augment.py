@@ -45,8 +45,8 @@ class ClipPhotometricAugment(nn.Module):
                  mean: Sequence[float] = (123.675, 116.28, 103.53),
                  std: Sequence[float] = (58.395, 57.12, 57.375),
                  grayscale_prob: float = 0.2,
-                 jitter: Tuple[float, float, float, float] = (0.4, 0.4, 0.4,
-                                                              0.1),
+                 jitter: Tuple[float, float, float,
+                               float] = (0.4, 0.4, 0.4, 0.1),
                  jitter_prob: float = 0.8,
                  blur_prob: float = 0.5,
                  blur_sigma: Tuple[float, float] = (0.1, 2.0)):
@@ -57,9 +57,11 @@ class ClipPhotometricAugment(nn.Module):
         if len(jitter) != 4 or not 0 <= jitter[3] <= 0.5:
             raise ValueError('jitter must be (brightness, contrast, '
                              f'saturation, hue) with hue <= 0.5, got {jitter}')
-        self.register_buffer('mean', torch.tensor(mean).view(3, 1, 1) / 255,
+        self.register_buffer('mean',
+                             torch.tensor(mean).view(3, 1, 1) / 255,
                              persistent=False)
-        self.register_buffer('std', torch.tensor(std).view(3, 1, 1) / 255,
+        self.register_buffer('std',
+                             torch.tensor(std).view(3, 1, 1) / 255,
                              persistent=False)
         self.grayscale_prob = grayscale_prob
         self.jitter = tuple(jitter)
@@ -91,8 +93,10 @@ class ClipPhotometricAugment(nn.Module):
         if self._chance(self.blur_prob):
             sigma = self._uniform(*self.blur_sigma)
             height, width = clip.shape[-2:]
-            kernel = [int(0.1 * width) // 2 * 2 + 1,
-                      int(0.1 * height) // 2 * 2 + 1]
+            kernel = [
+                int(0.1 * width) // 2 * 2 + 1,
+                int(0.1 * height) // 2 * 2 + 1
+            ]
             clip = TF.gaussian_blur(clip, kernel, [sigma, sigma])
         return clip
 

@@ -77,7 +77,9 @@ class SMTC(BaseModel):
     i.e. right after the previous optimizer step and before the teacher is
     used, which is the official order and needs no hook, works unchanged
     under DDP and survives resuming (the call counter is a persistent
-    buffer, ``num_train_iters``).
+    buffer, ``num_train_iters``). The counter counts ``loss`` calls: with
+    gradient accumulation over ``k`` micro-batches scale ``grad_iter`` by
+    ``k``.
 
     Frozen encoder: while ``num_train_iters < grad_iter`` the student
     backbone runs under ``torch.no_grad`` (no graph, no backward through
@@ -131,8 +133,8 @@ class SMTC(BaseModel):
                  view_augment: Optional[ModuleOrCfg] = None,
                  data_preprocessor: Optional[ModuleOrCfg] = None,
                  init_cfg=None):
-        super().__init__(
-            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        super().__init__(data_preprocessor=data_preprocessor,
+                         init_cfg=init_cfg)
         if not 0.0 <= ema_momentum <= 1.0:
             raise ValueError(
                 f'ema_momentum must be in [0, 1], got {ema_momentum}')
@@ -150,9 +152,10 @@ class SMTC(BaseModel):
         self.grad_iter = grad_iter
         self.ema_momentum = ema_momentum
         self.test_clip_len = test_clip_len
-        self.teacher = nn.ModuleDict(
-            {part: copy.deepcopy(getattr(self, part))
-             for part in BRANCH_PARTS})
+        self.teacher = nn.ModuleDict({
+            part: copy.deepcopy(getattr(self, part))
+            for part in BRANCH_PARTS
+        })
         self.teacher.requires_grad_(False)
         self.register_buffer('num_train_iters',
                              torch.zeros((), dtype=torch.long))
@@ -191,8 +194,12 @@ class SMTC(BaseModel):
                 it is frozen, where the update changes nothing).
         """
         parts = BRANCH_PARTS if include_backbone else BRANCH_PARTS[1:]
-        student = [p for part in parts for p in getattr(self, part).parameters()]
-        teacher = [p for part in parts for p in self.teacher[part].parameters()]
+        student = [
+            p for part in parts for p in getattr(self, part).parameters()
+        ]
+        teacher = [
+            p for part in parts for p in self.teacher[part].parameters()
+        ]
         torch._foreach_mul_(teacher, self.ema_momentum)
         torch._foreach_add_(teacher, student, alpha=1.0 - self.ema_momentum)
 
@@ -222,11 +229,12 @@ class SMTC(BaseModel):
         raise ValueError(f'Invalid mode {mode!r}: SMTC supports "loss", '
                          '"predict" and "tensor"')
 
-    def _forward(self,
-                 inputs: torch.Tensor,
-                 data_samples: Optional[List[VideoDataSample]] = None,
-                 instance_noise: Optional[torch.Tensor] = None
-                 ) -> Dict[str, torch.Tensor]:
+    def _forward(
+        self,
+        inputs: torch.Tensor,
+        data_samples: Optional[List[VideoDataSample]] = None,
+        instance_noise: Optional[torch.Tensor] = None
+    ) -> Dict[str, torch.Tensor]:
         """Student outputs of every frame.
 
         Returns:
@@ -239,7 +247,8 @@ class SMTC(BaseModel):
         """
         return self._run_branch(inputs, instance_noise=instance_noise)
 
-    def _run_branch(self, inputs: torch.Tensor,
+    def _run_branch(self,
+                    inputs: torch.Tensor,
                     teacher: bool = False,
                     instance_noise: Optional[torch.Tensor] = None,
                     freeze_backbone: bool = False) -> Dict[str, torch.Tensor]:
@@ -255,8 +264,10 @@ class SMTC(BaseModel):
         fused = parts['neck'](keys)
         tokens = fused.flatten(3).transpose(2, 3).flatten(0, 1)
         outputs = parts['head'](tokens, instance_noise)
-        outputs = {name: value.unflatten(0, (batch, frames))
-                   for name, value in outputs.items()}
+        outputs = {
+            name: value.unflatten(0, (batch, frames))
+            for name, value in outputs.items()
+        }
         outputs['keys'] = keys
         return outputs
 
@@ -267,15 +278,16 @@ class SMTC(BaseModel):
         if isinstance(feats, (tuple, list)):
             feats = feats[self.key_index]
         if feats.dim() != 4:
-            raise ValueError(
-                'the backbone output selected by key_index='
-                f'{self.key_index} must be (N, C, h, w), got '
-                f'{tuple(feats.shape)}')
+            raise ValueError('the backbone output selected by key_index='
+                             f'{self.key_index} must be (N, C, h, w), got '
+                             f'{tuple(feats.shape)}')
         return feats
 
-    def loss(self, inputs: torch.Tensor,
-             data_samples: Optional[List[VideoDataSample]] = None
-             ) -> Dict[str, torch.Tensor]:
+    def loss(
+        self,
+        inputs: torch.Tensor,
+        data_samples: Optional[List[VideoDataSample]] = None
+    ) -> Dict[str, torch.Tensor]:
         """Student and teacher forward, then the configured losses.
 
         Returns:
@@ -283,22 +295,25 @@ class SMTC(BaseModel):
             ``loss_diversity`` for the configured loss modules.
         """
         losses = {name: getattr(self, f'{name}_loss') for name in LOSS_NAMES}
-        losses = {name: module for name, module in losses.items()
-                  if module is not None}
+        losses = {
+            name: module
+            for name, module in losses.items() if module is not None
+        }
         if not losses:
             raise RuntimeError('SMTC.loss needs at least one of '
                                'semantic_loss, instance_loss, diversity_loss')
         step = int(self.num_train_iters)
         if step > 0:
             self.update_teacher(include_backbone=step - 1 >= self.grad_iter)
-        student_out = self._run_branch(
-            self._augment(inputs), freeze_backbone=self.backbone_frozen)
+        student_out = self._run_branch(self._augment(inputs),
+                                       freeze_backbone=self.backbone_frozen)
         with torch.no_grad():
-            teacher_out = self._run_branch(
-                self._augment(inputs), teacher=True)
+            teacher_out = self._run_branch(self._augment(inputs), teacher=True)
         self.num_train_iters += 1
-        return {f'loss_{name}': module(student_out, teacher_out)
-                for name, module in losses.items()}
+        return {
+            f'loss_{name}': module(student_out, teacher_out)
+            for name, module in losses.items()
+        }
 
     def _augment(self, inputs: torch.Tensor) -> torch.Tensor:
         """Apply ``view_augment`` (a fresh draw on every call) if set."""
@@ -307,9 +322,11 @@ class SMTC(BaseModel):
         return self.view_augment(inputs)
 
     @torch.no_grad()
-    def predict(self, inputs: Union[torch.Tensor, Sequence],
-                data_samples: Optional[List[VideoDataSample]] = None
-                ) -> List[VideoDataSample]:
+    def predict(
+        self,
+        inputs: Union[torch.Tensor, Sequence],
+        data_samples: Optional[List[VideoDataSample]] = None
+    ) -> List[VideoDataSample]:
         """Per-frame semantic logits, instance masks and instance scores.
 
         Each video is cut into clips of ``test_clip_len`` frames as the
@@ -401,8 +418,8 @@ def _soft_masks(outputs: Dict[str, torch.Tensor]):
     semantic = outputs['semantic_logits'].softmax(dim=-2)
     instance = outputs['instance_logits'].softmax(dim=-2)
     masks = semantic.unsqueeze(-2) * instance
-    return (outputs['semantic_logits'], masks.flatten(2, 3),
-            scores.flatten(2, 3))
+    return (outputs['semantic_logits'], masks.flatten(2,
+                                                      3), scores.flatten(2, 3))
 
 
 def _check_clips(inputs: torch.Tensor) -> None:

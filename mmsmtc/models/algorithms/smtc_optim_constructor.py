@@ -9,10 +9,12 @@ from mmsmtc.registry import (OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS,
                              OPTIMIZERS)
 
 
-def smtc_param_groups(model: nn.Module, lr: float,
-                      backbone_lr_mult: float = 0.01,
-                      backbone_prefixes: Sequence[str] = ('backbone.', )
-                      ) -> List[Dict]:
+def smtc_param_groups(
+    model: nn.Module,
+    lr: float,
+    backbone_lr_mult: float = 0.01,
+    backbone_prefixes: Sequence[str] = ('backbone.', )
+) -> List[Dict]:
     """The four parameter groups of the official ``get_params_groups``.
 
     Trainable parameters only (the EMA teacher is left out), split into
@@ -24,8 +26,11 @@ def smtc_param_groups(model: nn.Module, lr: float,
         ``backbone_no_decay``, ``decay``, ``no_decay`` (each with a
         ``name``); the no-decay groups carry ``weight_decay=0``.
     """
-    groups = {name: [] for name in ('backbone_decay', 'backbone_no_decay',
-                                    'decay', 'no_decay')}
+    groups = {
+        name: []
+        for name in ('backbone_decay', 'backbone_no_decay', 'decay',
+                     'no_decay')
+    }
     for name, param in model.named_parameters():
         if not param.requires_grad:
             continue
@@ -71,8 +76,8 @@ class SMTCOptimWrapperConstructor(DefaultOptimWrapperConstructor):
         """Require a base lr; accept only the keys this constructor knows."""
         if self.base_lr is None:
             raise ValueError('SMTCOptimWrapperConstructor needs optimizer.lr')
-        unknown = set(self.paramwise_cfg) - {'backbone_lr_mult',
-                                             'backbone_prefixes'}
+        unknown = set(
+            self.paramwise_cfg) - {'backbone_lr_mult', 'backbone_prefixes'}
         if unknown:
             raise ValueError('SMTCOptimWrapperConstructor paramwise_cfg '
                              f'accepts backbone_lr_mult and backbone_prefixes'
@@ -83,12 +88,13 @@ class SMTCOptimWrapperConstructor(DefaultOptimWrapperConstructor):
             model = model.module
         optimizer_cfg = self.optimizer_cfg.copy()
         optimizer_cfg['params'] = smtc_param_groups(
-            model, self.base_lr,
+            model,
+            self.base_lr,
             backbone_lr_mult=self.paramwise_cfg.get('backbone_lr_mult', 0.01),
             backbone_prefixes=self.paramwise_cfg.get('backbone_prefixes',
                                                      ('backbone.', )))
         optimizer = OPTIMIZERS.build(optimizer_cfg)
         wrapper_cfg = self.optim_wrapper_cfg.copy()
         wrapper_cfg.setdefault('type', 'OptimWrapper')
-        return OPTIM_WRAPPERS.build(
-            wrapper_cfg, default_args=dict(optimizer=optimizer))
+        return OPTIM_WRAPPERS.build(wrapper_cfg,
+                                    default_args=dict(optimizer=optimizer))

@@ -102,10 +102,9 @@ class TwoStageSlotAttention(BaseModule):
         if area_from not in AREA_SOURCES:
             raise ValueError(f'area_from must be one of {AREA_SOURCES}, got '
                              f'{area_from!r}')
-        for name, value in (('in_channels', in_channels),
-                            ('num_slots', num_slots),
-                            ('num_instances', num_instances),
-                            ('iters', iters)):
+        sizes = dict(in_channels=in_channels, num_slots=num_slots,
+                     num_instances=num_instances, iters=iters)
+        for name, value in sizes.items():
             if value < 1:
                 raise ValueError(f'{name} must be >= 1, got {value}')
         self.in_channels = in_channels
@@ -131,17 +130,18 @@ class TwoStageSlotAttention(BaseModule):
         self.project_q = nn.Linear(in_channels, in_channels)
         self.project_k = nn.Linear(in_channels, in_channels)
         self.project_v = nn.Linear(in_channels, in_channels)
-        self.mlp = nn.Sequential(
-            nn.Linear(in_channels, mlp_channels), nn.ReLU(),
-            nn.Linear(mlp_channels, in_channels))
+        self.mlp = nn.Sequential(nn.Linear(in_channels,
+                                           mlp_channels), nn.ReLU(),
+                                 nn.Linear(mlp_channels, in_channels))
         self.instance_projector = nn.Sequential(
             nn.Linear(in_channels, 2 * in_channels), nn.ReLU(),
             nn.Linear(2 * in_channels, embed_channels))
 
-    def forward(self,
-                tokens: torch.Tensor,
-                instance_noise: Optional[torch.Tensor] = None
-                ) -> Dict[str, torch.Tensor]:
+    def forward(
+        self,
+        tokens: torch.Tensor,
+        instance_noise: Optional[torch.Tensor] = None
+    ) -> Dict[str, torch.Tensor]:
         """Run both stages on ``N`` independent frames.
 
         Args:
@@ -172,14 +172,13 @@ class TwoStageSlotAttention(BaseModule):
         area = self.semantic_area(semantic_logits)
         instance_slots, instance_logits = self._instance_stage(
             instance_init, keys, values, area)
-        embeddings = F.normalize(
-            self.instance_projector(instance_slots), dim=-1)
-        return dict(
-            semantic_logits=semantic_logits,
-            slots=slots,
-            instance_logits=instance_logits,
-            instance_slots=instance_slots,
-            instance_embeddings=embeddings)
+        embeddings = F.normalize(self.instance_projector(instance_slots),
+                                 dim=-1)
+        return dict(semantic_logits=semantic_logits,
+                    slots=slots,
+                    instance_logits=instance_logits,
+                    instance_slots=instance_slots,
+                    instance_embeddings=embeddings)
 
     def sample_instance_init(
             self,
@@ -198,8 +197,9 @@ class TwoStageSlotAttention(BaseModule):
         shape = (num_frames, self.num_slots, self.num_instances,
                  self.in_channels)
         if instance_noise is None:
-            instance_noise = torch.randn(
-                shape, device=self.slots_mu.device, dtype=self.slots_mu.dtype)
+            instance_noise = torch.randn(shape,
+                                         device=self.slots_mu.device,
+                                         dtype=self.slots_mu.dtype)
         elif tuple(instance_noise.shape) != shape:
             raise ValueError(f'instance_noise must have shape {shape} (N, S, '
                              f'P, C), got {tuple(instance_noise.shape)}')
@@ -244,8 +244,8 @@ class TwoStageSlotAttention(BaseModule):
             attn = logits.softmax(dim=2) + self.eps
             attn = attn * area[:, :, None]
             attn = attn / (attn.sum(dim=-1, keepdim=True) + self.eps)
-            slots = self._update(
-                slots, torch.einsum('nspl,nlc->nspc', attn, values))
+            slots = self._update(slots,
+                                 torch.einsum('nspl,nlc->nspc', attn, values))
             if round_idx == self.iters - 2:
                 slots = _gradient_through_last_round(slots, init)
         return slots, logits

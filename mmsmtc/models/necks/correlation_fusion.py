@@ -78,12 +78,13 @@ class CorrelationFusion(BaseModule):
                 f'{self.in_channels}, h, w), got {tuple(feats.shape)}')
         batch, frames, channels, height, width = feats.shape
         flat = feats.reshape(batch * frames, channels, height, width)
-        prev = F.interpolate(flat, self.grid_size, mode='bilinear',
+        prev = F.interpolate(flat,
+                             self.grid_size,
+                             mode='bilinear',
                              align_corners=False)
         prev = prev.reshape(batch, frames, channels, -1).roll(1, dims=1)
         prev = prev.reshape(batch * frames, channels, -1)
-        correlation = torch.einsum('ncg,ncl->ngl', prev,
-                                   flat.flatten(2))
+        correlation = torch.einsum('ncg,ncl->ngl', prev, flat.flatten(2))
         projected = torch.einsum('og,ngl->nol', self.transport_proj.weight,
                                  correlation)
         projected = projected + self.transport_proj.bias[:, None]
