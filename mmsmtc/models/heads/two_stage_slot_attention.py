@@ -102,8 +102,10 @@ class TwoStageSlotAttention(BaseModule):
         if area_from not in AREA_SOURCES:
             raise ValueError(f'area_from must be one of {AREA_SOURCES}, got '
                              f'{area_from!r}')
-        sizes = dict(in_channels=in_channels, num_slots=num_slots,
-                     num_instances=num_instances, iters=iters)
+        sizes = dict(in_channels=in_channels,
+                     num_slots=num_slots,
+                     num_instances=num_instances,
+                     iters=iters)
         for name, value in sizes.items():
             if value < 1:
                 raise ValueError(f'{name} must be >= 1, got {value}')
