@@ -203,6 +203,24 @@ def test_optimizer_groups_follow_the_official_split(model):
     assert set(grouped) == trainable
 
 
+def test_encoder_steps_only_after_grad_iter_and_at_the_lr_mult():
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_cfg(grad_iter=1))
+    model.train()
+    optim_wrapper = SMTCOptimWrapperConstructor(
+        dict(optimizer=dict(type='AdamW', lr=1e-2, weight_decay=0.0)),
+        dict(backbone_lr_mult=0.01))(model)
+    data = dict(inputs=torch.randn(1, 2, 3, 32, 32))
+    weight = model.backbone.blocks[0].attn.qkv.weight
+    before = weight.clone()
+    model.train_step(data, optim_wrapper)
+    assert torch.equal(weight, before)
+    model.train_step(data, optim_wrapper)
+    # Adam's first step moves every parameter with a gradient by ~lr.
+    assert (weight - before).abs().max().item() == pytest.approx(1e-4,
+                                                                 rel=1e-3)
+
+
 def test_optimizer_constructor_errors():
     with pytest.raises(ValueError, match='unknown keys'):
         SMTCOptimWrapperConstructor(

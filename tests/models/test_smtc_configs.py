@@ -1,4 +1,5 @@
 """Every SMTC config builds its model and optimiser on CPU."""
+import math
 from pathlib import Path
 
 import pytest
@@ -6,7 +7,7 @@ import torch
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 
-from mmsmtc.registry import MODELS
+from mmsmtc.registry import MODELS, PARAM_SCHEDULERS
 from mmsmtc.utils.setup_env import register_all_modules
 
 register_all_modules()
@@ -53,3 +54,25 @@ def test_photometric_augmentation_is_drawn_once_per_branch(path):
         'ClipRandomGrayscale', 'ClipColorJitter', 'ClipGaussianBlur'
     }
     assert not photometric & set(pipeline), pipeline
+
+
+@pytest.mark.filterwarnings('ignore:Detected call of `scheduler.step')
+def test_schedule_is_the_official_cosine_per_group():
+    cfg = Config.fromfile(CONFIG_DIR /
+                          'smtc_vit-s16_4xb32-10k_ytvos-256x256.py')
+    model = MODELS.build(cfg.model)
+    optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    scheduler_cfg = dict(cfg.param_scheduler[0])
+    scheduler = PARAM_SCHEDULERS.build(
+        scheduler_cfg, default_args=dict(optimizer=optim_wrapper))
+    total = cfg.train_cfg.max_iters
+    bases = [group['lr'] for group in optim_wrapper.optimizer.param_groups]
+    for step in range(total):
+        if step in (0, 1, 2500, 5000, total - 1):
+            for base, group in zip(bases,
+                                   optim_wrapper.optimizer.param_groups):
+                # official cosine_scheduler(lr, 0.1 * lr, ...)[step]
+                expected = 0.1 * base + 0.5 * 0.9 * base * (
+                    1 + math.cos(math.pi * step / total))
+                assert group['lr'] == pytest.approx(expected, rel=1e-6)
+        scheduler.step()
