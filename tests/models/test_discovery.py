@@ -141,17 +141,23 @@ def test_slot_swap_is_undone_by_iou_and_embeddings():
         assert_same_objects(gt, result.id_maps.numpy())
 
 
-def test_reappearing_object_is_relinked_by_its_embedding():
+def test_reappearing_object_is_relinked_by_its_slot_or_embedding():
     gt = moving_objects_scene(object_three_moves=True)
-    assert_same_objects(gt, run(gt).id_maps.numpy())
-    without = run(gt, with_embeddings=False).id_maps.numpy()
-    before = identity_map(gt, without)[3]
-    assert before[0] != before[FRAMES - 1]
+    assert_same_objects(gt, run(gt, with_embeddings=False).id_maps.numpy())
+    no_slot_term = ObjectDiscoveryPostProcessor(semantic_slot_weight=0)
+    assert_same_objects(gt, run(gt, no_slot_term).id_maps.numpy())
+    without = run(gt, no_slot_term, with_embeddings=False).id_maps.numpy()
+    ids = identity_map(gt, without)[3]
+    assert ids[0] != ids[FRAMES - 1]
 
 
 def test_static_reappearing_object_is_relinked_by_iou_alone():
     gt = moving_objects_scene()
-    assert_same_objects(gt, run(gt, with_embeddings=False).id_maps.numpy())
+    iou_only = ObjectDiscoveryPostProcessor(semantic_slot_weight=0)
+    result = run(gt, iou_only, with_embeddings=False)
+    ids = identity_map(gt, result.id_maps.numpy())[3]
+    values = set().union(*ids.values())
+    assert len(values) == 1 and 0 not in values
 
 
 def test_max_gap_closes_tracks():

@@ -56,7 +56,9 @@ class TrackLinker:
         semantic_slot_weight (float): ``w_sem``. Defaults to 0.5.
         instance_slot_weight (float): ``w_inst``. Defaults to 0.0.
         link_threshold (float): Least affinity of an accepted match, in
-            ``[0, 1]``. Defaults to 0.4.
+            ``[0, 1]``. Defaults to 0.3: without embeddings, a candidate
+            of the track's semantic slot links even without overlap (slot
+            identity alone scores 1/3) when nothing matches better.
         max_gap (int, optional): A track unseen for more than ``max_gap``
             frames is closed (``1``: only the previous frame); None never
             closes tracks. Defaults to 15.
@@ -67,7 +69,7 @@ class TrackLinker:
                  embedding_weight: float = 1.0,
                  semantic_slot_weight: float = 0.5,
                  instance_slot_weight: float = 0.0,
-                 link_threshold: float = 0.4,
+                 link_threshold: float = 0.3,
                  max_gap: Optional[int] = 15) -> None:
         self.weights = dict(
             iou=iou_weight,

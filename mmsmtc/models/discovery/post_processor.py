@@ -78,7 +78,7 @@ class ObjectDiscoveryPostProcessor:
                  embedding_weight: float = 1.0,
                  semantic_slot_weight: float = 0.5,
                  instance_slot_weight: float = 0.0,
-                 link_threshold: float = 0.4,
+                 link_threshold: float = 0.3,
                  max_gap: Optional[int] = 15,
                  area_exponent: float = 0.5,
                  min_track_frames: int = 1) -> None:
