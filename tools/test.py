@@ -71,7 +71,10 @@ def build_config(args) -> Config:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
     if args.launcher != 'none' and not torch.cuda.is_available():
+        # CPU-only processes: gloo collectives, DDP without device ids.
         cfg.env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
+        cfg.model_wrapper_cfg = dict(
+            cfg.get('model_wrapper_cfg') or {}, device_ids=None)
     checkpoint = None if args.checkpoint.lower() == 'none' \
         else args.checkpoint
     if checkpoint is not None and not osp.isfile(checkpoint):
@@ -97,12 +100,25 @@ def build_config(args) -> Config:
     return cfg
 
 
+def init_cpu_process_group(cfg: Config) -> None:
+    """Start the gloo process group on a machine without CUDA.
+
+    MMEngine's ``pytorch`` launcher calls ``torch.cuda.set_device``, which
+    fails without a GPU; the Runner skips its own initialisation when the
+    group already exists.
+    """
+    if cfg.launcher == 'pytorch' and not torch.cuda.is_available() and \
+            not torch.distributed.is_initialized():
+        torch.distributed.init_process_group(backend='gloo')
+
+
 def main():
     args = parse_args()
     if args.allow_unsafe_checkpoints:
         os.environ[UNSAFE_ENV_VAR] = '1'
     register_all_modules(init_default_scope=False)
     cfg = build_config(args)
+    init_cpu_process_group(cfg)
     runner = Runner.from_cfg(cfg)
     runner.test()
 
