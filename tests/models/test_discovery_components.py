@@ -11,7 +11,8 @@ from mmsmtc.models.discovery import (ObjectDiscoveryPostProcessor,
                                      oracle_best_track_foreground,
                                      pairwise_label_iou, rank_tracks,
                                      render_id_maps, track_selection_scores)
-from mmsmtc.models.discovery.candidates import border_pixels
+from mmsmtc.models.discovery.candidates import (border_pixels,
+                                                 upsampled_argmax)
 
 
 def good_inputs(frames=2, slots=3, instances=2, size=4, dim=5):
@@ -55,6 +56,8 @@ def test_inputs_are_converted_to_float_tensors_on_one_device():
     ('frame_size', (4, 4, 1), ValueError, 'frame_size must be two'),
     ('frame_size', (0, 4), ValueError, 'frame_size must be two'),
     ('frame_size', (4.5, 4), ValueError, 'frame_size must be two'),
+    ('frame_size', None, ValueError, 'frame_size must be two'),
+    ('frame_size', ('a', 4), ValueError, 'frame_size must be two'),
 ])
 def test_bad_inputs_name_the_argument(name, value, error, message):
     inputs = good_inputs()
@@ -100,6 +103,21 @@ def test_extract_candidates_upsamples_bilinearly():
     assert candidates.labels.shape == (1, 4, 8)
     assert candidates.labels[0, :, :4].eq(0).all()
     assert candidates.labels[0, :, 4:].eq(1).all()
+
+
+def test_channel_chunks_do_not_change_the_argmax():
+    maps = torch.rand(7, 5, 6, generator=torch.Generator().manual_seed(0))
+    maps[5] = maps[1]
+    maps[6, 0, 0] = 2.0
+    maps[2, 0, 0] = 2.0
+    whole = upsampled_argmax(maps, (9, 11), channel_chunk=7)
+    reference = torch.nn.functional.interpolate(
+        maps[None], (9, 11), mode='bilinear',
+        align_corners=False)[0].argmax(0)
+    assert torch.equal(whole, reference)
+    assert whole[0, 0] == 2
+    for chunk in (1, 2, 3):
+        assert torch.equal(upsampled_argmax(maps, (9, 11), chunk), whole)
 
 
 def test_background_rules():

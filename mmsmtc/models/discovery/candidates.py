@@ -4,6 +4,9 @@ from typing import NamedTuple, Tuple
 import torch
 import torch.nn.functional as F
 
+#: Channels resized at once by :func:`upsampled_argmax`.
+CHANNEL_CHUNK = 16
+
 
 class VideoCandidates(NamedTuple):
     """Hard candidate assignment of every pixel of a video.
@@ -25,21 +28,34 @@ class VideoCandidates(NamedTuple):
 
 
 def upsampled_argmax(maps: torch.Tensor,
-                     frame_size: Tuple[int, int]) -> torch.Tensor:
+                     frame_size: Tuple[int, int],
+                     channel_chunk: int = CHANNEL_CHUNK) -> torch.Tensor:
     """Arg-max over ``C`` of ``(C, h, w)`` maps resized to ``frame_size``.
 
-    Bilinear resize with half-pixel centres (``align_corners=False``),
-    computed channels-last so that the arg-max reduces contiguous memory
-    (about twice as fast on a CPU); ties go to the lowest channel.
+    Bilinear resize with half-pixel centres (``align_corners=False``).
+    Channels are resized ``channel_chunk`` at a time, keeping the running
+    best (memory: ``channel_chunk * H * W`` floats, not ``C * H * W``), each
+    chunk channels-last so that its arg-max reduces contiguous memory
+    (about twice as fast on a CPU). Ties go to the lowest channel.
 
     Returns:
         Tensor: ``(H, W)`` int64 channel indices.
     """
-    maps = maps[None].contiguous(memory_format=torch.channels_last)
-    if tuple(maps.shape[-2:]) != tuple(frame_size):
-        maps = F.interpolate(
-            maps, size=frame_size, mode='bilinear', align_corners=False)
-    return maps.argmax(1)[0]
+    best_value = best_index = None
+    for start in range(0, maps.shape[0], channel_chunk):
+        chunk = maps[None, start:start + channel_chunk].contiguous(
+            memory_format=torch.channels_last)
+        if tuple(chunk.shape[-2:]) != tuple(frame_size):
+            chunk = F.interpolate(
+                chunk, size=frame_size, mode='bilinear', align_corners=False)
+        value, index = chunk[0].max(0)
+        if best_value is None:
+            best_value, best_index = value, index
+            continue
+        better = value > best_value
+        best_value = torch.where(better, value, best_value)
+        best_index = torch.where(better, index + start, best_index)
+    return best_index
 
 
 def border_pixels(ids: torch.Tensor) -> torch.Tensor:

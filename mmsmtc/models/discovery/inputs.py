@@ -46,11 +46,15 @@ def _as_float_tensor(value: ArrayLike, name: str, ndim: int,
 
 def _check_frame_size(frame_size: Sequence[int]) -> Tuple[int, int]:
     """``(H, W)`` as two positive ints."""
-    if len(frame_size) != 2 or any(int(size) != size or size < 1
-                                   for size in frame_size):
+    try:
+        height, width = (int(size) for size in frame_size)
+        exact = (height, width) == tuple(frame_size)
+    except (TypeError, ValueError):
+        exact = False
+    if not exact or min(height, width) < 1:
         raise ValueError('frame_size must be two positive integers (H, W), '
                          f'got {frame_size!r}')
-    return int(frame_size[0]), int(frame_size[1])
+    return height, width
 
 
 def check_discovery_inputs(

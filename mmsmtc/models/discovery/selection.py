@@ -77,11 +77,11 @@ def render_id_maps(labels: torch.Tensor, tracks: torch.Tensor,
         Tensor: ``(T, H, W)`` uint8 ids, 0 the background; no two objects
         share a pixel since every pixel has one candidate.
     """
-    lookup = torch.zeros(tracks.shape, dtype=torch.uint8,
-                         device=labels.device)
+    tracks, track_ids = tracks.cpu(), track_ids.cpu()
+    lookup = torch.zeros(tracks.shape, dtype=torch.uint8)
     member = tracks >= 0
-    lookup[member] = track_ids.to(labels.device)[
-        tracks[member].to(labels.device)].to(torch.uint8)
+    lookup[member] = track_ids[tracks[member]].to(torch.uint8)
+    lookup = lookup.to(labels.device)
     id_maps = torch.empty(labels.shape, dtype=torch.uint8,
                           device=labels.device)
     for frame in range(labels.shape[0]):

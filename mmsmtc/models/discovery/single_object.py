@@ -6,7 +6,7 @@ without any annotation and is the default. :func:`oracle_best_track_foreground`
 picks the track that best matches the ground truth, as some papers do; its
 numbers are NOT unsupervised and must be reported as oracle numbers.
 """
-from typing import Optional
+from typing import Optional, Union
 
 import numpy as np
 import torch
@@ -128,7 +128,9 @@ class SingleObjectPostProcessor:
             :func:`foreground_from_tracks`. Defaults to ``'union'``.
     """
 
-    def __init__(self, discovery: Optional[dict] = None,
+    def __init__(self,
+                 discovery: Union[dict, ObjectDiscoveryPostProcessor,
+                                  None] = None,
                  rule: str = 'union') -> None:
         if rule not in FOREGROUND_RULES:
             raise ValueError(f'rule must be one of {FOREGROUND_RULES}, got '
