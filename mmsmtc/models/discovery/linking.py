@@ -110,21 +110,15 @@ class TrackLinker:
         """
         num_candidates = valid.shape[1]
         tracks = torch.full(valid.shape, -1, dtype=torch.int64)
-        last_frame: List[int] = []
-        last_label: List[int] = []
-        track_embeddings: List[torch.Tensor] = []
+        state = _TrackState()
         for frame in range(valid.shape[0]):
             candidates = torch.nonzero(valid[frame]).flatten().cpu()
-            open_tracks = [
-                track for track, seen in enumerate(last_frame)
-                if self.max_gap is None or frame - seen <= self.max_gap
-            ]
+            open_tracks = state.open_tracks(frame, self.max_gap)
             matches = {}
             if open_tracks and len(candidates):
-                affinity = self._affinity(
-                    labels, frame, candidates, open_tracks, last_frame,
-                    last_label, track_embeddings, embeddings,
-                    instances_per_slot, num_candidates)
+                affinity = self._affinity(labels, frame, candidates,
+                                          open_tracks, state, embeddings,
+                                          instances_per_slot, num_candidates)
                 rows, cols = linear_sum_assignment(-affinity.numpy())
                 matches = {
                     int(candidates[col]): open_tracks[row]
@@ -132,38 +126,29 @@ class TrackLinker:
                     if affinity[row, col] >= self.link_threshold
                 }
             for candidate in candidates.tolist():
-                track = matches.get(candidate)
-                if track is None:
-                    track = len(last_frame)
-                    last_frame.append(frame)
-                    last_label.append(candidate)
-                    if embeddings is not None:
-                        track_embeddings.append(
-                            torch.zeros_like(embeddings[frame, candidate]))
-                last_frame[track], last_label[track] = frame, candidate
-                if embeddings is not None:
-                    track_embeddings[track] = track_embeddings[track] + \
-                        F.normalize(embeddings[frame, candidate], dim=0)
-                tracks[frame, candidate] = track
+                embedding = None if embeddings is None else \
+                    embeddings[frame, candidate]
+                tracks[frame, candidate] = state.extend(
+                    matches.get(candidate), frame, candidate, embedding)
         return tracks
 
     def _affinity(self, labels: torch.Tensor, frame: int,
                   candidates: torch.Tensor, open_tracks: List[int],
-                  last_frame: List[int], last_label: List[int],
-                  track_embeddings: List[torch.Tensor],
-                  embeddings: Optional[torch.Tensor],
+                  state: '_TrackState', embeddings: Optional[torch.Tensor],
                   instances_per_slot: int,
                   num_candidates: int) -> torch.Tensor:
         """``(A, C)`` float64 affinity of open tracks and candidates (CPU)."""
-        previous = torch.tensor([last_label[track] for track in open_tracks])
+        previous = torch.tensor(
+            [state.last_label[track] for track in open_tracks])
         terms: Dict[str, torch.Tensor] = {}
         if self.weights['iou'] > 0:
+            seen = torch.tensor(
+                [state.last_frame[track] for track in open_tracks])
             terms['iou'] = self._iou_with_last_masks(
-                labels, frame, candidates, open_tracks, last_frame,
-                previous, num_candidates)
+                labels, frame, candidates, seen, previous, num_candidates)
         if self.weights['embedding'] > 0 and embeddings is not None:
             track_emb = F.normalize(
-                torch.stack([track_embeddings[t] for t in open_tracks]),
+                torch.stack([state.embedding_sum[t] for t in open_tracks]),
                 dim=1)
             cand_emb = F.normalize(embeddings[frame, candidates.to(
                 embeddings.device)], dim=1)
@@ -180,17 +165,50 @@ class TrackLinker:
 
     @staticmethod
     def _iou_with_last_masks(labels: torch.Tensor, frame: int,
-                             candidates: torch.Tensor,
-                             open_tracks: List[int], last_frame: List[int],
+                             candidates: torch.Tensor, seen: torch.Tensor,
                              previous: torch.Tensor,
                              num_candidates: int) -> torch.Tensor:
-        """IoU of each open track's last mask with each candidate."""
-        seen = torch.tensor([last_frame[track] for track in open_tracks])
-        iou = torch.zeros(len(open_tracks), len(candidates),
-                          dtype=torch.float64)
+        """``(A, C)`` IoU of each open track's last mask with each candidate.
+
+        Args:
+            seen: ``(A,)`` frame in which each track was last seen.
+            previous: ``(A,)`` the track's candidate in that frame.
+        """
+        iou = torch.zeros(len(seen), len(candidates), dtype=torch.float64)
         for seen_frame in seen.unique().tolist():
             rows = torch.nonzero(seen == seen_frame).flatten()
             pair_iou = pairwise_label_iou(labels[seen_frame], labels[frame],
                                           num_candidates).cpu()
             iou[rows] = pair_iou[previous[rows]][:, candidates]
         return iou
+
+
+class _TrackState:
+    """Per track: last frame, last candidate, sum of unit embeddings."""
+
+    def __init__(self) -> None:
+        self.last_frame: List[int] = []
+        self.last_label: List[int] = []
+        self.embedding_sum: List[torch.Tensor] = []
+
+    def open_tracks(self, frame: int, max_gap: Optional[int]) -> List[int]:
+        """Tracks seen within ``max_gap`` frames before ``frame``."""
+        return [
+            track for track, seen in enumerate(self.last_frame)
+            if max_gap is None or frame - seen <= max_gap
+        ]
+
+    def extend(self, track: Optional[int], frame: int, candidate: int,
+               embedding: Optional[torch.Tensor]) -> int:
+        """Add a candidate to ``track`` (None: a new track); its index."""
+        if track is None:
+            track = len(self.last_frame)
+            self.last_frame.append(frame)
+            self.last_label.append(candidate)
+            if embedding is not None:
+                self.embedding_sum.append(torch.zeros_like(embedding))
+        self.last_frame[track], self.last_label[track] = frame, candidate
+        if embedding is not None:
+            self.embedding_sum[track] = self.embedding_sum[track] + \
+                F.normalize(embedding, dim=0)
+        return track
