@@ -146,7 +146,7 @@ class SingleObjectPostProcessor:
         """Write ``pred_masks`` ``(T, H, W)`` uint8 0/1 foreground.
 
         See :meth:`ObjectDiscoveryPostProcessor.process` for the fields
-        read.
+        read; its ``pred_object_scores`` of the discovered objects is kept.
         """
         data_sample = self.discovery.process(data_sample)
         data_sample.pred_masks = foreground_from_tracks(
