@@ -82,6 +82,8 @@ def test_object_boundaries_equal_per_object_maps():
     assert all(
         len(rows) == 0
         for rows, _ in object_boundaries(np.zeros((3, 3), np.uint8), 2))
+    with pytest.raises(TypeError, match='expected uint8 id maps'):
+        object_boundaries(np.zeros((3, 3), np.int64), 2)
 
 
 # ----------------------------------------------------------------- disk, F
@@ -228,6 +230,10 @@ def test_semisupervised_ignores_void_and_later_ids():
     assert scores['J'][0, 0] == pytest.approx(9 / 15)  # void is background
     with pytest.raises(ValueError, match='only 1 objects'):
         evaluate_semisupervised_sequence(gt[None], gt[None], 1)
+    wide = _box((8, 8), 2, 5, 2, 5).astype(np.int64)
+    wide[6:, 6:] = 257  # not wrapped to id 1
+    scores = evaluate_semisupervised_sequence(wide[None], (wide == 1)[None], 1)
+    assert scores['J'][0, 0] == 1.0
 
 
 def test_unsupervised_excludes_void():

@@ -147,6 +147,26 @@ def boundary_f_measure(gt_mask: np.ndarray,
                        np.count_nonzero(gt_boundary)))
 
 
+def nonzero_box(ids: np.ndarray) -> Optional[Tuple[int, int, int, int]]:
+    """``(top, bottom, left, right)`` (end exclusive) of the nonzero pixels.
+
+    Args:
+        ids: ``(H, W)`` uint8 id map.
+
+    Returns:
+        tuple or None: The bounding box, None for an all-zero map.
+
+    Raises:
+        TypeError: If ``ids`` is not uint8.
+    """
+    if ids.dtype != np.uint8:
+        raise TypeError(f'expected uint8 id maps, got {ids.dtype}')
+    left, top, width, height = cv2.boundingRect(np.ascontiguousarray(ids))
+    if not width:
+        return None
+    return top, top + height, left, left + width
+
+
 def _crop_to_objects(ids: np.ndarray) -> Optional[Tuple[int, int, int, int]]:
     """``(top, bottom, left, right)`` (end exclusive) of a crop of ``ids``
     holding every boundary pixel.
@@ -157,12 +177,12 @@ def _crop_to_objects(ids: np.ndarray) -> Optional[Tuple[int, int, int, int]]:
     crop's last row and column identical to the full image's. Returns None
     for an all-background map.
     """
-    rows = np.flatnonzero(ids.any(axis=1))
-    if not rows.size:
+    box = nonzero_box(ids)
+    if box is None:
         return None
-    cols = np.flatnonzero(ids.any(axis=0))
-    return (max(int(rows[0]) - 1, 0), min(int(rows[-1]) + 2, ids.shape[0]),
-            max(int(cols[0]) - 1, 0), min(int(cols[-1]) + 2, ids.shape[1]))
+    top, bottom, left, right = box
+    return (max(top - 1, 0), min(bottom + 1, ids.shape[0]), max(left - 1, 0),
+            min(right + 1, ids.shape[1]))
 
 
 def object_boundaries(ids: np.ndarray,
@@ -174,7 +194,7 @@ def object_boundaries(ids: np.ndarray,
     ``k``; this equals :func:`boundary_map` of ``ids == k`` for every ``k``.
 
     Args:
-        ids: ``(H, W)`` integer id map; ids outside ``[1, num_objects]`` must
+        ids: ``(H, W)`` uint8 id map; ids outside ``[1, num_objects]`` must
             already be 0.
         num_objects: Number of objects ``K``.
 
@@ -196,7 +216,12 @@ def object_boundaries(ids: np.ndarray,
         changed[rows, cols] = here != crop[row_step:row_step + here.shape[0],
                                            col_step:col_step + here.shape[1]]
         differs.append(changed)
-    ys, xs = np.nonzero(differs[0] | differs[1] | differs[2])
+    points = cv2.findNonZero(
+        (differs[0] | differs[1] | differs[2]).view(np.uint8))
+    if points is None:
+        return [(empty, empty)] * num_objects
+    points = points.reshape(-1, 2).astype(np.int64)
+    ys, xs = points[:, 1], points[:, 0]
     # Candidate objects of each boundary pixel: its own id and the id of
     # every neighbour it differs from; repeated ids are zeroed.
     candidates = np.zeros((len(ys), 4), np.int64)
@@ -212,7 +237,7 @@ def object_boundaries(ids: np.ndarray,
                                1] == candidates[:, :column]).any(axis=1)
         candidates[repeated, column] = 0
     num_pixels = height * width
-    flat = (ys.astype(np.int64) * width + xs)[:, None]
+    flat = (ys * width + xs)[:, None]
     codes = np.sort((candidates * num_pixels + flat)[candidates > 0])
     starts = np.searchsorted(codes, np.arange(1, num_objects + 2) * num_pixels)
     boundaries = []
@@ -314,8 +339,9 @@ def pairwise_boundary_f(gt_ids: np.ndarray,
     pixels must already be set to 0 in both id maps.
 
     Args:
-        gt_ids: ``(H, W)`` ground-truth ids in ``[0, num_objects]``.
-        pred_ids: ``(H, W)`` predicted ids in ``[0, num_proposals]``.
+        gt_ids: ``(H, W)`` uint8 ground-truth ids in ``[0, num_objects]``.
+        pred_ids: ``(H, W)`` uint8 predicted ids in
+            ``[0, num_proposals]``.
         num_objects: Number of ground-truth objects ``G``.
         num_proposals: Number of predicted objects ``R``.
         bound_th: Tolerance, see :func:`boundary_tolerance`.

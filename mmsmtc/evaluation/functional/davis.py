@@ -25,7 +25,7 @@ from typing import Dict, Optional, Sequence, Tuple, Union
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from .boundary import DEFAULT_BOUND_TH, pairwise_boundary_f
+from .boundary import DEFAULT_BOUND_TH, nonzero_box, pairwise_boundary_f
 
 #: ``T`` id maps of one size: a ``(T, H, W)`` array or ``T`` ``(H, W)`` arrays.
 MaskFrames = Union[np.ndarray, Sequence[np.ndarray]]
@@ -79,8 +79,9 @@ def pairwise_region_similarity(gt_ids: np.ndarray, pred_ids: np.ndarray,
     Void pixels must already be 0 in both id maps.
 
     Args:
-        gt_ids: ``(H, W)`` ground-truth ids in ``[0, num_objects]``.
-        pred_ids: ``(H, W)`` predicted ids in ``[0, num_proposals]``.
+        gt_ids: ``(H, W)`` uint8 ground-truth ids in ``[0, num_objects]``.
+        pred_ids: ``(H, W)`` uint8 predicted ids in
+            ``[0, num_proposals]``.
         num_objects: Number of ground-truth objects ``G``.
         num_proposals: Number of predicted objects ``R``.
 
@@ -106,11 +107,11 @@ def pairwise_region_similarity(gt_ids: np.ndarray, pred_ids: np.ndarray,
 
 def _union_box(*id_maps: np.ndarray) -> Optional[Tuple[int, int, int, int]]:
     """``(top, bottom, left, right)`` around every nonzero id, or None."""
-    rows = np.flatnonzero(np.any([ids.any(axis=1) for ids in id_maps], 0))
-    if not rows.size:
+    boxes = [box for box in map(nonzero_box, id_maps) if box is not None]
+    if not boxes:
         return None
-    cols = np.flatnonzero(np.any([ids.any(axis=0) for ids in id_maps], 0))
-    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+    return (min(box[0] for box in boxes), max(box[1] for box in boxes),
+            min(box[2] for box in boxes), max(box[3] for box in boxes))
 
 
 def db_statistics(per_frame: np.ndarray) -> Tuple[float, float, float]:
@@ -146,10 +147,8 @@ def num_gt_objects(first_gt_ids: np.ndarray) -> int:
 
 
 def _clean_gt(gt_ids: np.ndarray, num_objects: int) -> np.ndarray:
-    """Set void and ids above ``num_objects`` to background (uint8 copy)."""
-    gt_ids = gt_ids.astype(np.uint8, copy=True)
-    gt_ids[gt_ids > num_objects] = 0
-    return gt_ids
+    """Set void and ids above ``num_objects`` to background; uint8 copy."""
+    return np.where(gt_ids > num_objects, 0, gt_ids).astype(np.uint8)
 
 
 def _pairwise_sequence_scores(
