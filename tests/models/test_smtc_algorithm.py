@@ -133,6 +133,21 @@ def test_update_teacher_is_the_ema(model):
     assert not torch.equal(moved, before['backbone.patch_embed.proj.bias'])
 
 
+@pytest.mark.parametrize('ema_backbone', [False, True])
+def test_teacher_backbone_follows_student_only_when_asked(ema_backbone):
+    torch.manual_seed(0)
+    model = MODELS.build(
+        tiny_cfg(grad_iter=0, ema_momentum=0.5, ema_backbone=ema_backbone))
+    model.train()
+    initial = model.teacher['backbone'].patch_embed.proj.bias.clone()
+    with torch.no_grad():
+        model.backbone.patch_embed.proj.bias.add_(1.0)
+    model(torch.randn(1, 2, 3, 32, 32), mode='loss')
+    model(torch.randn(1, 2, 3, 32, 32), mode='loss')  # EMA of step 1
+    moved = model.teacher['backbone'].patch_embed.proj.bias
+    assert torch.equal(moved, initial) != ema_backbone
+
+
 def test_loss_mode_runs_student_and_teacher(model):
     recorder = RecordingLoss()
     model.instance_loss = recorder
@@ -261,6 +276,10 @@ def test_predict_matches_tensor_mode_per_clip(model):
     assert samples[0].pred_semantic_logits.shape == (6, SLOTS, 4, 4)
     assert samples[0].pred_instance_masks.shape == (6, SLOTS * INSTANCES, 4, 4)
     assert samples[0].pred_instance_scores.shape == (6, SLOTS * INSTANCES)
+    embeddings = samples[0].pred_instance_embeddings
+    assert embeddings.shape == (6, SLOTS * INSTANCES, CHANNELS)
+    assert torch.allclose(embeddings.norm(dim=-1), torch.ones(6, SLOTS *
+                                                              INSTANCES))
     first = model(video[:, :4])['semantic_logits']
     last = model(video[:, [4, 5, 4, 5]])['semantic_logits'][:, :2]
     expected = torch.cat([first, last], dim=1).unflatten(-1, (4, 4))

@@ -70,9 +70,12 @@ class SMTC(BaseModel):
 
     EMA teacher: a copy of backbone, neck and head with
     ``requires_grad=False``, kept in eval mode by :meth:`train`, updated as
-    ``teacher = m * teacher + (1 - m) * student`` over all parameters
-    (backbone included, as the official loop zips every parameter; while
-    the backbone is frozen that part is skipped because it is a no-op). The
+    ``teacher = m * teacher + (1 - m) * student``. The teacher's backbone is
+    excluded from the EMA by default (``ema_backbone=False``, the official
+    recipe: the teacher encodes with the pretrained weights); with
+    ``ema_backbone=True`` it follows the student's backbone once that
+    trains (the indexed ``src/train.py`` zips every parameter; while the
+    backbone is frozen that part is skipped because it is a no-op). The
     update runs at the start of each ``loss`` call from the second call on,
     i.e. right after the previous optimizer step and before the teacher is
     used, which is the official order and needs no hook, works unchanged
@@ -110,6 +113,8 @@ class SMTC(BaseModel):
             -1.
         grad_iter (int): Training iterations with a frozen backbone.
         ema_momentum (float): Teacher momentum. Defaults to 0.999.
+        ema_backbone (bool): Whether the teacher's backbone follows the
+            student's by EMA after ``grad_iter``. Defaults to False.
         test_clip_len (int, optional): Frames per clip in ``predict``
             (official: the training clip length, 4); None runs the whole
             input as one clip.
@@ -129,6 +134,7 @@ class SMTC(BaseModel):
                  key_index: int = -1,
                  grad_iter: int = 0,
                  ema_momentum: float = 0.999,
+                 ema_backbone: bool = False,
                  test_clip_len: Optional[int] = None,
                  view_augment: Optional[ModuleOrCfg] = None,
                  data_preprocessor: Optional[ModuleOrCfg] = None,
@@ -151,6 +157,7 @@ class SMTC(BaseModel):
         self.key_index = key_index
         self.grad_iter = grad_iter
         self.ema_momentum = ema_momentum
+        self.ema_backbone = ema_backbone
         self.test_clip_len = test_clip_len
         self.teacher = nn.ModuleDict({
             part: copy.deepcopy(getattr(self, part))
@@ -304,7 +311,8 @@ class SMTC(BaseModel):
                                'semantic_loss, instance_loss, diversity_loss')
         step = int(self.num_train_iters)
         if step > 0:
-            self.update_teacher(include_backbone=step - 1 >= self.grad_iter)
+            self.update_teacher(include_backbone=self.ema_backbone
+                                and step - 1 >= self.grad_iter)
         student_out = self._run_branch(self._augment(inputs),
                                        freeze_backbone=self.backbone_frozen)
         with torch.no_grad():
@@ -354,6 +362,9 @@ class SMTC(BaseModel):
             - ``pred_instance_scores`` (Tensor): ``(T, S * P)`` cosine
               similarity of each instance slot with its semantic slot (the
               official eval keeps instances scoring >= 0.5).
+            - ``pred_instance_embeddings`` (Tensor): ``(T, S * P, D)``
+              L2-normalised instance embeddings (the head's
+              ``instance_embeddings``), used to link objects over time.
         """
         if isinstance(inputs, torch.Tensor):
             _check_clips(inputs)
@@ -366,10 +377,10 @@ class SMTC(BaseModel):
             raise ValueError(f'got {len(data_samples)} data samples for '
                              f'{len(inputs)} videos')
         for video, sample in zip(inputs, data_samples):
-            semantic, masks, scores = self._predict_video(video, read_clip)
-            sample.pred_semantic_logits = semantic
-            sample.pred_instance_masks = masks
-            sample.pred_instance_scores = scores
+            outputs = self._predict_video(video, read_clip)
+            (sample.pred_semantic_logits, sample.pred_instance_masks,
+             sample.pred_instance_scores,
+             sample.pred_instance_embeddings) = outputs
         return data_samples
 
     def _read_lazy_clip(self, video: Sequence,
@@ -388,7 +399,7 @@ class SMTC(BaseModel):
         """Outputs of one video, ``(T, ...)`` each (see :meth:`predict`)."""
         frames = len(video)
         clip_len = self.test_clip_len or frames
-        semantic, masks, scores = [], [], []
+        semantic, masks, scores, embeddings = [], [], [], []
         for indices in clip_frame_indices(frames, clip_len):
             own = min(clip_len, frames - indices[0])
             out = self._run_branch(read_clip(video, indices)[None])
@@ -397,7 +408,10 @@ class SMTC(BaseModel):
             semantic.append(clip_semantic[0, :own].unflatten(-1, grid))
             masks.append(clip_masks[0, :own].unflatten(-1, grid))
             scores.append(clip_scores[0, :own])
-        return torch.cat(semantic), torch.cat(masks), torch.cat(scores)
+            embeddings.append(out['instance_embeddings'][0, :own].flatten(
+                1, 2))
+        return (torch.cat(semantic), torch.cat(masks), torch.cat(scores),
+                torch.cat(embeddings))
 
 
 def _index_frames(video: torch.Tensor, indices: List[int]) -> torch.Tensor:
