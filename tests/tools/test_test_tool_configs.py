@@ -1,0 +1,62 @@
+"""Every test config loads, builds its segmentor and evaluator on CPU and
+carries the protocol settings of ``label_propagation.md``."""
+from pathlib import Path
+
+import pytest
+from mmengine.config import Config
+
+from mmsmtc.registry import METRICS, MODELS
+from mmsmtc.utils import register_all_modules
+
+register_all_modules()
+CONFIG_DIR = Path(__file__).resolve().parents[2] / 'configs' / 'smtc_test'
+CONFIGS = sorted(CONFIG_DIR.glob('*.py'))
+
+#: (stride, topk, n_context, radius, temperature, feature_upsample) stated
+#: by the protocol for the DAVIS-2017 semi-supervised configs.
+PROTOCOL = {
+    'labelprop_vit-s16_davis17-semi.py': (16, 7, 20, 7, 0.2, None),
+    'labelprop_vit-s16-up2_davis17-semi.py': (8, 28, 20, 35, 0.2, 2),
+    'labelprop_r50-s8_davis17-semi.py': (8, 10, 20, 12, 0.05, None),
+    'labelprop_r18-s8_davis17-semi.py': (8, 10, 20, 12, 0.05, None),
+}
+
+
+def test_configs_found():
+    assert len(CONFIGS) >= 14
+    assert set(PROTOCOL) <= {path.name for path in CONFIGS}
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=lambda path: path.stem)
+def test_config_builds(path):
+    cfg = Config.fromfile(str(path))
+    assert cfg.test_cfg.type == 'VideoTestLoop'
+    assert cfg.test_dataloader.batch_size == 1
+    assert cfg.test_evaluator.collect_device == 'cpu'
+    METRICS.build(cfg.test_evaluator)
+    model = MODELS.build(cfg.model)
+    assert model.data_preprocessor.mean.device.type == 'cpu'
+
+
+@pytest.mark.parametrize('name', sorted(PROTOCOL))
+def test_protocol_settings(name):
+    cfg = Config.fromfile(str(CONFIG_DIR / name))
+    stride, topk, n_context, radius, temperature, upsample = PROTOCOL[name]
+    propagator = cfg.model.propagator
+    assert cfg.model.stride == stride
+    assert (propagator.topk, propagator.n_context, propagator.radius,
+            propagator.temperature) == (topk, n_context, radius, temperature)
+    assert propagator.feature_upsample == upsample
+    assert cfg.model.input_size is None
+    assert cfg.model.grid_rounding == 'floor'
+
+
+def test_jhmdb_and_vip_input_sizes():
+    jhmdb = Config.fromfile(
+        str(CONFIG_DIR / 'labelprop_vit-s16-up2_jhmdb-320x320.py')).model
+    vip = Config.fromfile(
+        str(CONFIG_DIR / 'labelprop_vit-s16-up2_vip-560x560.py')).model
+    assert (tuple(jhmdb.input_size), jhmdb.stride, jhmdb.grid_rounding,
+            jhmdb.label_type) == ((320, 320), 8, 'ceil', 'keypoints')
+    assert (tuple(vip.input_size), vip.num_classes,
+            vip.label_type) == ((560, 560), 20, 'classes')
