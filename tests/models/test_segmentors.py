@@ -255,6 +255,7 @@ def test_discovery_streams_clips_like_smtc_predict():
     assert result.pred_masks.max() >= 1
     np.testing.assert_array_equal(result.pred_masks, reference.pred_masks)
     assert 'pred_instance_masks' not in result
+    assert 'pred_instance_embeddings' not in result
 
 
 def test_single_object_discovery_gives_a_foreground():

@@ -1,6 +1,6 @@
 """Test-time object discovery with SMTC (DAVIS-17 unsupervised, single
 object on DAVIS-16, SegTrack-v2 and FBMS-59)."""
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Union
 
 import torch
 from mmengine.model import BaseModel
@@ -13,9 +13,10 @@ from mmsmtc.structures import VideoDataSample
 from .checkpoint_fit import load_strict, read_state_dict, select_prefix
 from .label_propagation_segmentor import video_name
 
-#: Per-frame SMTC outputs gathered over a video (all with T first).
+#: Per-frame SMTC outputs gathered over a video (all with T first); the
+#: embeddings feed the discovery's track linking when SMTC provides them.
 PREDICTION_FIELDS = ('pred_semantic_logits', 'pred_instance_masks',
-                     'pred_instance_scores')
+                     'pred_instance_scores', 'pred_instance_embeddings')
 
 
 @MODELS.register_module()
@@ -30,7 +31,8 @@ class ObjectDiscoverySegmentor(BaseModel):
           -> data_preprocessor.normalize_frames (model device)
           -> resize to input_size, or to multiples of size_multiple
           -> SMTC.predict per clip: semantic logits (t, S, h, w),
-             instance masks (t, S*P, h, w), scores (t, S*P)
+             instance masks (t, S*P, h, w), scores (t, S*P),
+             instance embeddings (t, S*P, D)
           -> concatenated over the video's own frames (CPU)
           -> post_processor.process -> pred_masks (T, H, W) uint8
              (ObjectDiscoveryPostProcessor: ids 1..20;
@@ -119,17 +121,22 @@ class ObjectDiscoverySegmentor(BaseModel):
             and, for multi-object discovery, ``pred_object_scores``.
         """
         for frames, sample in zip(inputs, data_samples):
-            for field, value in zip(PREDICTION_FIELDS,
-                                    self._slot_outputs(frames, sample)):
+            outputs = self._slot_outputs(frames, sample)
+            for field, value in outputs.items():
                 sample.set_field(value, field)
             self.post_processor.process(sample)
-            for field in PREDICTION_FIELDS:
+            for field in outputs:
                 del sample[field]
         return data_samples
 
-    def _slot_outputs(self, frames, sample: VideoDataSample
-                      ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """SMTC outputs of the ``T`` frames, clip by clip, on the CPU."""
+    def _slot_outputs(self, frames,
+                      sample: VideoDataSample) -> Dict[str, torch.Tensor]:
+        """SMTC outputs of the ``T`` frames, clip by clip, on the CPU.
+
+        Returns:
+            dict[str, Tensor]: the :data:`PREDICTION_FIELDS` that SMTC
+            ``predict`` fills, each with the ``T`` frames first.
+        """
         height, width = frames.shape[1:3]
         size = self.input_size or (height // self.size_multiple *
                                    self.size_multiple, width //
@@ -153,5 +160,9 @@ class ObjectDiscoverySegmentor(BaseModel):
                 clip = resize_frames(clip, size)
             (result, ) = self.smtc.predict(clip[None], [VideoDataSample()])
             for field in PREDICTION_FIELDS:
-                outputs[field].append(result.get(field)[:own].cpu())
-        return tuple(torch.cat(outputs[field]) for field in PREDICTION_FIELDS)
+                if field in result:
+                    outputs[field].append(result.get(field)[:own].cpu())
+        return {
+            field: torch.cat(chunks)
+            for field, chunks in outputs.items() if chunks
+        }
