@@ -122,8 +122,9 @@ def test_davis_unsupervised_layout_and_numbers(synthetic, tmp_path,
 @pytest.mark.slow
 def test_jhmdb_keypoints_layout(synthetic, tmp_path, monkeypatch):
     work_dir = tmp_path / 'work'
-    results_dir = run_tool(monkeypatch, 'labelprop_vit-tiny_synthetic-jhmdb.py',
-                           'none', work_dir, synthetic / 'JHMDB')
+    results_dir = run_tool(monkeypatch,
+                           'labelprop_vit-tiny_synthetic-jhmdb.py', 'none',
+                           work_dir, synthetic / 'JHMDB')
     files = sorted((work_dir / 'predictions').rglob('*.npy'))
     assert len(files) == NUM_VAL
     keypoints = np.load(files[0])

@@ -53,6 +53,7 @@ class VideoTestLoop(TestLoop):
         self.checkpoint = checkpoint
         self.results_dir = results_dir
         self.video_rows: List[dict] = []
+        self._start = time.time()
 
     def _prepare_weights(self) -> None:
         model = self.runner.model

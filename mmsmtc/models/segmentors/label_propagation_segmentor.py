@@ -24,6 +24,7 @@ ENCODER_PREFIXES = dict(
 
 
 def video_name(sample: VideoDataSample) -> str:
+    """The sample's ``video_name`` for messages."""
     return str(sample.metainfo.get('video_name', '<unnamed video>'))
 
 
@@ -183,7 +184,7 @@ class LabelPropagationSegmentor(BaseModel):
 
     def _normalised_frames(self, frames, size: Tuple[int, int]
                            ) -> Iterator[torch.Tensor]:
-        """Yield ``(3, h, w)`` normalised, resized frames, decoded in batches."""
+        """Yield ``(3, h, w)`` normalised, resized frames (batch decoding)."""
         preprocessor = self.data_preprocessor
         for start in range(0, len(frames), self.frame_batch_size):
             batch = preprocessor.normalize_frames(
@@ -192,10 +193,10 @@ class LabelPropagationSegmentor(BaseModel):
                 batch = resize_frames(batch, size)
             yield from batch
 
-    def _first_labels(self, sample: VideoDataSample,
-                      image_size: Tuple[int, int],
-                      input_size: Tuple[int, int],
-                      grid: Tuple[int, int]) -> Tuple[torch.Tensor, np.ndarray]:
+    def _first_labels(
+            self, sample: VideoDataSample, image_size: Tuple[int, int],
+            input_size: Tuple[int, int],
+            grid: Tuple[int, int]) -> Tuple[torch.Tensor, np.ndarray]:
         """``(K, h, w)`` frame-0 labels and the ``(K,)`` id of each channel."""
         name = video_name(sample)
         if self.label_type == 'keypoints':
