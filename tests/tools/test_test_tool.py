@@ -179,3 +179,25 @@ def test_dump_needs_a_pickle_name(synthetic, tmp_path, monkeypatch):
         run_tool(monkeypatch, 'labelprop_vit-tiny_synthetic-davis17-semi.py',
                  'none', tmp_path / 'work', synthetic / 'DAVIS', '--dump',
                  str(tmp_path / 'out.json'))
+
+
+def test_trained_checkpoint_is_loaded_and_recorded(synthetic, tmp_path,
+                                                   monkeypatch):
+    """An SMTC-style checkpoint of the config's encoder loads; the settings
+    name it."""
+    from mmengine.config import Config
+
+    from mmsmtc.registry import MODELS
+    cfg = Config.fromfile(
+        str(CONFIGS / 'labelprop_vit-tiny_synthetic-davis17-semi.py'))
+    encoder = MODELS.build(cfg.model.propagator.backbone)
+    checkpoint = tmp_path / 'smtc.pth'
+    torch.save(
+        dict(state_dict={f'backbone.{k}': v
+                         for k, v in encoder.state_dict().items()}),
+        checkpoint)
+    results_dir = run_tool(monkeypatch,
+                           'labelprop_vit-tiny_synthetic-davis17-semi.py',
+                           checkpoint, tmp_path / 'work', synthetic / 'DAVIS')
+    summary, _ = read_results(results_dir)
+    assert summary['settings']['checkpoint'] == str(checkpoint)

@@ -47,3 +47,16 @@ def test_format_table_aligns_columns():
     assert lines[2].split() == ['a', '0.5000']
     assert lines[3].split() == ['long-name', 'nan']
     assert len({line.index(line.split()[1]) for line in lines[2:]}) == 1
+
+
+def test_loop_refuses_a_checkpoint_for_a_model_without_loader():
+    from types import SimpleNamespace
+
+    from torch import nn
+
+    from mmsmtc.engine.runner import VideoTestLoop
+    loop = object.__new__(VideoTestLoop)
+    loop._runner = SimpleNamespace(model=nn.Linear(1, 1))
+    loop.checkpoint = 'trained.pth'
+    with pytest.raises(TypeError, match='Linear has no load_test_checkpoint'):
+        loop._prepare_weights()
