@@ -262,3 +262,16 @@ def test_bad_inputs_name_the_argument():
     engine = StreamingLabelPropagation(feats[0], labels, **settings)
     with pytest.raises(ValueError, match='frame 1 has shape'):
         engine.step(feats[1, :, :3])
+
+
+def test_remember_appends_a_frame_like_step_does():
+    feats, labels = random_case(10, 5, 8, 7, 9, 3)
+    settings = dict(topk=4, radius=3, temperature=0.1, n_context=2)
+    stepped = StreamingLabelPropagation(feats[0], labels, **settings)
+    remembered = StreamingLabelPropagation(feats[0], labels, **settings)
+    for frame in (1, 2):
+        prediction = stepped.step(feats[frame])
+        remembered.remember(feats[frame], prediction)
+    assert torch.equal(stepped.step(feats[3]), remembered.step(feats[3]))
+    with pytest.raises(ValueError, match='labels of frame 4'):
+        remembered.remember(feats[4], labels[:2])

@@ -12,7 +12,7 @@ def propagate_labels(feats: torch.Tensor,
                      radius: float,
                      temperature: float,
                      n_context: int,
-                     tile_size: int = 16,
+                     tile_size: int = 8,
                      bank_device: DeviceLike = None,
                      dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """Propagate frame 0's labels through a video (CRW / SMTC protocol).

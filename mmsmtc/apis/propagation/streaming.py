@@ -3,8 +3,9 @@
 Implements the "Core" section of the protocol (``label_propagation.md``)
 without ever forming the ``(sources x cells) x cells`` affinity:
 
-* targets are processed in ``tile_size x tile_size`` tiles of grid cells;
-* frame 0 (long-term memory) is scored densely against a tile;
+* frame 0 (long-term memory) is scored densely, in bounded blocks of
+  target cells, keeping only each target's top-k;
+* the rest runs in ``tile_size x tile_size`` tiles of target cells;
 * a short-term source frame is scored only on the window of cells within
   ``radius`` of the tile (cells outside the radius get the official excluded
   logit ``(-1e10 + cos) / temperature``, which in float32 is
@@ -12,9 +13,10 @@ without ever forming the ``(sources x cells) x cells`` affinity:
 * each source group keeps its own top-k, then the groups are merged; with
   the tie rule of :mod:`.topk` this is exactly the top-k over all sources.
 
-Frame-0 copies that pad the short-term list early in the video reuse the
-frame-0 logits, so they tie bit-for-bit with the long-term entry as in the
-dense computation. Only frame 0 and the last ``n_context`` frames are kept.
+Frame 0 keeps its top-k per target cell from dense blocks of targets; the
+frame-0 copies that pad the short-term list early in the video are scored
+on their window once, whatever their number. Only frame 0 and the last
+``n_context`` frames are kept.
 """
 from typing import Dict, List, Optional, Tuple, Union
 
@@ -31,6 +33,10 @@ DeviceLike = Union[str, torch.device, None]
 
 #: The official additive mask value of an excluded short-term source cell.
 EXCLUDED_MASK_VALUE = -1e10
+#: Most frame-0 logits held at once (64 MiB in float32).
+FRAME0_BLOCK_ELEMENTS = 2**24
+#: Radius masks kept, one per tile-in-window geometry (first in, first out).
+WINDOW_MASK_CACHE_SIZE = 32
 
 
 def excluded_logit(temperature: float,
@@ -84,7 +90,7 @@ class StreamingLabelPropagation:
                  radius: float,
                  temperature: float,
                  n_context: int,
-                 tile_size: int = 16,
+                 tile_size: int = 8,
                  bank_device: DeviceLike = None,
                  dtype: torch.dtype = torch.float32) -> None:
         check_propagation_settings(
@@ -117,7 +123,7 @@ class StreamingLabelPropagation:
         self._labels0 = first_labels.to(
             self.bank_device,
             dtype).permute(1, 2, 0).reshape(-1, num_labels)
-        self._history: Dict[int, Tuple[torch.Tensor, torch.Tensor]] = {}
+        self._history = _FrameBank(self.n_context)
         self._window_masks: Dict[tuple, torch.Tensor] = {}
         self.num_frames = 1
 
@@ -146,49 +152,98 @@ class StreamingLabelPropagation:
             self._labels0.shape[1],
             dtype=self.dtype,
             device=self.device)
+        frame0_values, frame0_cells = self._frame0_topk(
+            target.view(-1, self.num_channels))
         for tile in iter_tiles(height, width, self.tile_size, self._reach):
             tile_feats = target[tile.rows, tile.cols].reshape(
                 -1, self.num_channels)
-            tile_labels = self._propagate_tile(tile, tile_feats, context)
+            coords = grid_coordinates(tile.rows, tile.cols, self.device)
+            tile_cells = coords[0] * width + coords[1]
+            tile_labels = self._propagate_tile(tile, tile_feats, context,
+                                               frame0_values[tile_cells],
+                                               frame0_cells[tile_cells])
             prediction[tile.rows, tile.cols] = tile_labels.view(
                 tile.rows.stop - tile.rows.start,
                 tile.cols.stop - tile.cols.start, -1)
         self._remember(target, prediction)
         return prediction.permute(2, 0, 1)
 
+    def remember(self, feats: torch.Tensor, labels: torch.Tensor) -> None:
+        """Append frame ``num_frames`` with given labels instead of a step.
+
+        The protocol only ever remembers its own predictions (``step``);
+        this fills the bank without propagating, e.g. to time the steady
+        state of a long video in a benchmark.
+
+        Args:
+            feats: ``(C, h, w)`` features of the frame.
+            labels: ``(K, h, w)`` its labels.
+        """
+        check_frame_features(feats, f'feats of frame {self.num_frames}',
+                             ndim=3)
+        if tuple(labels.shape) != (self._labels0.shape[1], *self.grid):
+            raise ValueError(f'labels of frame {self.num_frames} has shape '
+                             f'{tuple(labels.shape)}, expected '
+                             f'{(self._labels0.shape[1], *self.grid)}')
+        target = normalise_channels_last(feats.to(self.device), self.dtype)
+        self._remember(target, labels.to(self.device,
+                                         self.dtype).permute(1, 2, 0))
+
     def _remember(self, target: torch.Tensor,
                   prediction: torch.Tensor) -> None:
-        """Keep frame ``num_frames`` and drop frames no longer in context."""
-        frame = self.num_frames
-        self._history[frame] = (
-            target.to(self.bank_device),
-            prediction.reshape(-1, prediction.shape[-1]).to(self.bank_device))
+        """Keep frame ``num_frames`` (``(h, w, C)`` features, ``(h, w, K)``
+        labels); the oldest frame leaves the bank."""
+        self._history.store(self.num_frames, target, prediction,
+                            self.bank_device)
         self.num_frames += 1
-        oldest_needed = self.num_frames - self.n_context
-        for old in [f for f in self._history if f < oldest_needed]:
-            del self._history[old]
+
+    def _frame0_topk(self, target: torch.Tensor
+                     ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Top-k of frame 0 (long-term memory) for every target cell.
+
+        Frame 0 is scored densely, in blocks of target cells whose logits
+        take at most ``FRAME0_BLOCK_ELEMENTS`` values.
+
+        Args:
+            target: ``(h * w, C)`` normalised target features.
+
+        Returns:
+            tuple[Tensor, Tensor]: ``(h * w, k')`` logits and flat cells.
+        """
+        frame0 = self._frame0.view(-1, self.num_channels)
+        block = max(1, FRAME0_BLOCK_ELEMENTS // len(frame0))
+        values, cells = [], []
+        for start in range(0, len(target), block):
+            logits = target[start:start + block] @ frame0.T
+            logits.div_(self.temperature)
+            block_values, block_cells = topk_lowest_index(logits, self.topk)
+            values.append(block_values)
+            cells.append(block_cells)
+        return torch.cat(values), torch.cat(cells)
 
     def _propagate_tile(self, tile, tile_feats: torch.Tensor,
-                        context: List[int]) -> torch.Tensor:
-        """Soft labels ``(n, K)`` of the ``n`` target cells of one tile."""
+                        context: List[int], frame0_values: torch.Tensor,
+                        frame0_cells: torch.Tensor) -> torch.Tensor:
+        """Soft labels ``(n, K)`` of the ``n`` target cells of one tile.
+
+        Args:
+            tile: The tile and its source window.
+            tile_feats: ``(n, C)`` its normalised features, row-major.
+            context: The short-term source frames.
+            frame0_values, frame0_cells: ``(n, k')`` its frame-0 top-k.
+        """
         num_cells = self.grid[0] * self.grid[1]
-        frame0_logits = tile_feats @ self._frame0.view(-1,
-                                                       self.num_channels).T
-        frame0_logits.div_(self.temperature)
-        group_values = [None] * (1 + len(context))
-        group_cells = [None] * (1 + len(context))
-        group_values[0], group_cells[0] = topk_lowest_index(
-            frame0_logits, self.topk)
+        group_values = [frame0_values] + [None] * len(context)
+        group_cells = [frame0_cells] + [None] * len(context)
 
         window_cells = grid_coordinates(tile.window_rows, tile.window_cols,
                                         self.device)
         window_cells = window_cells[0] * self.grid[1] + window_cells[1]
-        inside = self._window_mask(tile)
+        outside = self._window_outside(tile)
         by_frame = {}
         for frame in dict.fromkeys(context):
-            logits = self._window_logits(tile, tile_feats, frame,
-                                         frame0_logits)
-            logits.masked_fill_(~inside, self._excluded)
+            logits = self._window_logits(tile, tile_feats, frame)
+            logits.masked_fill_(outside, self._excluded)
             values, columns = topk_lowest_index(logits, self.topk,
                                                 self._excluded)
             by_frame[frame] = (values, window_cells[columns])
@@ -206,21 +261,21 @@ class StreamingLabelPropagation:
                                             top_keys % num_cells, context)
         return (source_labels * weights[..., None]).sum(1)
 
-    def _window_logits(self, tile, tile_feats: torch.Tensor, frame: int,
-                       frame0_logits: torch.Tensor) -> torch.Tensor:
+    def _window_logits(self, tile, tile_feats: torch.Tensor,
+                       frame: int) -> torch.Tensor:
         """Logits ``(n, m)`` of the tile against a frame's source window."""
-        if frame == 0:
-            window = frame0_logits.view(-1, *self.grid)[:, tile.window_rows,
-                                                        tile.window_cols]
-            return window.clone(
-                memory_format=torch.contiguous_format).view(
-                    len(tile_feats), -1)
-        feats = self._history[frame][0][tile.window_rows, tile.window_cols]
+        feats = self._frame0 if frame == 0 else self._history.feats(frame)
+        feats = feats[tile.window_rows, tile.window_cols]
         feats = feats.reshape(-1, self.num_channels).to(self.device)
         return (tile_feats @ feats.T).div_(self.temperature)
 
-    def _window_mask(self, tile) -> torch.Tensor:
-        """``(n, m)`` radius test of the tile against its window (cached)."""
+    def _window_outside(self, tile) -> torch.Tensor:
+        """``(n, m)`` True where a window cell is not within the radius.
+
+        Depends only on where the tile sits in its (clipped) window; the
+        last ``WINDOW_MASK_CACHE_SIZE`` geometries are cached (interior
+        tiles all share one).
+        """
         key = (tile.rows.start - tile.window_rows.start,
                tile.rows.stop - tile.window_rows.start,
                tile.window_rows.stop - tile.window_rows.start,
@@ -228,12 +283,13 @@ class StreamingLabelPropagation:
                tile.cols.stop - tile.window_cols.start,
                tile.window_cols.stop - tile.window_cols.start)
         if key not in self._window_masks:
+            if len(self._window_masks) == WINDOW_MASK_CACHE_SIZE:
+                del self._window_masks[next(iter(self._window_masks))]
             targets = grid_coordinates(tile.rows, tile.cols, self.device)
             sources = grid_coordinates(tile.window_rows, tile.window_cols,
                                        self.device)
-            self._window_masks[key] = within_radius(targets[0], targets[1],
-                                                    sources[0], sources[1],
-                                                    self.radius)
+            self._window_masks[key] = ~within_radius(
+                targets[0], targets[1], sources[0], sources[1], self.radius)
         return self._window_masks[key]
 
     def _gather_labels(self, positions: torch.Tensor, cells: torch.Tensor,
@@ -254,8 +310,54 @@ class StreamingLabelPropagation:
             dtype=self.dtype,
             device=self.device)
         for frame in frames.unique().tolist():
-            labels = self._labels0 if frame == 0 else self._history[frame][1]
+            labels = (self._labels0
+                      if frame == 0 else self._history.labels(frame))
             selected = frames == frame
             chosen_cells = cells[selected].to(labels.device)
             gathered[selected] = labels[chosen_cells].to(self.device)
         return gathered
+
+
+class _FrameBank:
+    """Features and labels of the last ``size`` frames, in reused buffers.
+
+    Each frame overwrites the buffers of the frame ``size`` steps older, so
+    after the first ``size`` frames nothing is allocated (no heap growth from
+    freeing and reallocating frame-sized blocks).
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._feats: List[torch.Tensor] = []
+        self._labels: List[torch.Tensor] = []
+        self._slot_of: Dict[int, int] = {}
+
+    def __len__(self) -> int:
+        return len(self._slot_of)
+
+    def store(self, frame: int, feats: torch.Tensor, labels: torch.Tensor,
+              device: torch.device) -> None:
+        """Keep ``(h, w, C)`` features and ``(h, w, K)`` labels of ``frame``.
+        """
+        if len(self._feats) < self.size:
+            slot = len(self._feats)
+            self._feats.append(
+                torch.empty(feats.shape, dtype=feats.dtype, device=device))
+            self._labels.append(
+                torch.empty((labels.shape[0] * labels.shape[1],
+                             labels.shape[2]),
+                            dtype=labels.dtype,
+                            device=device))
+        else:
+            slot = self._slot_of.pop(frame - self.size)
+        self._slot_of[frame] = slot
+        self._feats[slot].copy_(feats)
+        self._labels[slot].view(labels.shape).copy_(labels)
+
+    def feats(self, frame: int) -> torch.Tensor:
+        """``(h, w, C)`` normalised features of a frame in the bank."""
+        return self._feats[self._slot_of[frame]]
+
+    def labels(self, frame: int) -> torch.Tensor:
+        """``(h * w, K)`` labels of a frame in the bank."""
+        return self._labels[self._slot_of[frame]]

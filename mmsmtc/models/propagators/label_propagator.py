@@ -49,7 +49,7 @@ class LabelPropagator(BaseModule):
                  out_index: int = -1,
                  feature_upsample: Optional[float] = None,
                  feature_batch_size: int = 1,
-                 tile_size: int = 16,
+                 tile_size: int = 8,
                  bank_device: Optional[str] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)

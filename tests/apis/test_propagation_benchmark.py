@@ -1,0 +1,44 @@
+"""Smoke test of tools/benchmarks/bench_propagation.py on real frames."""
+import importlib.util
+from argparse import Namespace
+from pathlib import Path
+
+import pytest
+import torch
+
+BENCHMARK = (Path(__file__).resolve().parents[2] / 'tools' / 'benchmarks' /
+             'bench_propagation.py')
+
+
+def load_benchmark():
+    spec = importlib.util.spec_from_file_location('bench_propagation',
+                                                  BENCHMARK)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow
+def test_worker_runs_both_methods_and_they_agree(shared_data, tmp_path):
+    bench = load_benchmark()
+    results = {}
+    for method in ('mmsmtc', 'dense'):
+        args = Namespace(
+            case='judo-s16-smtc', method=method, frames=2, steady_frames=1,
+            tile_size=8, threads=torch.get_num_threads(),
+            data_root=shared_data, output=tmp_path / f'{method}.pt')
+        results[method] = bench.run_worker(args)
+        assert results[method]['peak_rss_mib'] > 0
+    assert results['mmsmtc']['grid'] == [30, 53]
+    assert results['mmsmtc']['steady_seconds_per_frame'] > 0
+    agreement = bench.compare(
+        torch.load(tmp_path / 'mmsmtc.pt'), torch.load(tmp_path / 'dense.pt'))
+    assert agreement['argmax_agreement'] == 1.0
+    assert agreement['max_abs_diff'] < 1e-5
+
+
+def test_random_projection_features_have_the_stride(shared_data):
+    bench = load_benchmark()
+    frame = sorted((shared_data / 'videos/judo/JPEGImages').glob('*.jpg'))[0]
+    feats = bench.RandomProjectionFeatures(stride=16, channels=5)(frame)
+    assert feats.shape == (5, 30, 53)

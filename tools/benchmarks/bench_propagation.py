@@ -1,0 +1,237 @@
+"""Speed and peak memory of label propagation: mmsmtc vs the dense baseline.
+
+Runs on the real videos of the shared sample data. No pretrained weights
+exist on the benchmark machines, so features are a fixed random projection
+of the frames (a seeded ``stride x stride`` convolution at the given stride,
+``C`` channels): the propagation cost depends on the grid, ``C``, the
+settings and ``K``, not on what the features mean.
+
+Each (case, method) runs in a fresh subprocess; peak memory is that
+process's peak resident set size (``resource.getrusage(...).ru_maxrss``:
+everything, torch allocations included; ``import torch`` alone accounts for
+about 530 MiB with a CUDA build, printed as ``import_rss_mib``). Reported
+per case:
+
+* ``dense`` (:func:`mmsmtc.apis.propagate_labels_dense`, the protocol
+  transcribed: every source cell scored against every target cell, chunks of
+  100 target cells as the official code) on frames ``1 .. N-1``; its cost
+  per frame does not depend on the frame index;
+* ``mmsmtc`` (:class:`mmsmtc.apis.StreamingLabelPropagation`) on the same
+  frames (outputs compared with the dense ones), then in the steady state:
+  the bank is filled with ``n_context`` more frames (``remember``) and the
+  next ``--steady-frames`` steps are timed; early frames are cheaper because
+  the frame-0 copies that pad the context reuse the frame-0 logits.
+
+Example::
+
+    python tools/benchmarks/bench_propagation.py --frames 3 \\
+        --cases judo-s16-smtc 1080p-s8-r35
+"""
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from mmsmtc.apis import (StreamingLabelPropagation, first_frame_labels,
+                         label_grid_size, propagate_labels_dense,
+                         resize_to_stride)
+from mmsmtc.utils import read_indexed_png
+
+IMAGENET_MEAN = torch.tensor([0.485, 0.456, 0.406])[:, None, None]
+IMAGENET_STD = torch.tensor([0.229, 0.224, 0.225])[:, None, None]
+
+SMTC_S16 = dict(topk=7, radius=7, temperature=0.2, n_context=20)
+SMTC_S8_R35 = dict(topk=28, radius=35, temperature=0.2, n_context=20)
+CRW_S8 = dict(topk=10, radius=12, temperature=0.05, n_context=20)
+
+#: name -> (video folder, stride, channels, settings)
+CASES = {
+    'judo-s16-smtc': ('judo', 16, 384, SMTC_S16),
+    'judo-s8-crw': ('judo', 8, 256, CRW_S8),
+    'judo-s8-r35': ('judo', 8, 256, SMTC_S8_R35),
+    '1080p-s16-smtc': ('1007_YCTBBdbKSSg', 16, 384, SMTC_S16),
+    '1080p-s8-crw': ('1007_YCTBBdbKSSg', 8, 256, CRW_S8),
+    '1080p-s8-r35': ('1007_YCTBBdbKSSg', 8, 256, SMTC_S8_R35),
+}
+
+
+def default_data_root() -> Path:
+    """``../shared/data`` beside the checkout."""
+    return Path(__file__).resolve().parents[3] / 'shared' / 'data'
+
+
+class RandomProjectionFeatures:
+    """Seeded ``stride x stride / stride`` convolution of normalised frames."""
+
+    def __init__(self, stride: int, channels: int, seed: int = 0) -> None:
+        generator = torch.Generator().manual_seed(seed)
+        self.stride = stride
+        self.weight = torch.randn(
+            channels, 3, stride, stride, generator=generator) / stride
+
+    def __call__(self, path: Path) -> torch.Tensor:
+        """``(C, H // s, W // s)`` features of one frame file."""
+        image = np.asarray(Image.open(path).convert('RGB'), np.float32) / 255
+        frame = torch.from_numpy(image).permute(2, 0, 1)
+        frame = (frame - IMAGENET_MEAN) / IMAGENET_STD
+        frame = resize_to_stride(frame[None], self.stride)
+        return F.conv2d(frame, self.weight, stride=self.stride)[0]
+
+
+def load_case(data_root: Path, name: str):
+    folder, stride, channels, settings = CASES[name]
+    video = data_root / 'videos' / folder
+    frame_paths = sorted((video / 'JPEGImages').glob('*.jpg'))
+    annotation = read_indexed_png(sorted((video / 'Annotations').glob(
+        '*.png'))[0])
+    grid = label_grid_size(*annotation.shape, stride)
+    labels, _ = first_frame_labels(annotation, grid)
+    return frame_paths, RandomProjectionFeatures(stride,
+                                                 channels), labels, settings
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_worker(args) -> dict:
+    """One method on one case, in this (fresh) process."""
+    torch.set_num_threads(args.threads)
+    import_rss = peak_rss_mib()
+    frame_paths, extract, labels, settings = load_case(args.data_root,
+                                                       args.case)
+    paths = frame_paths[:args.frames]
+    result = dict(case=args.case, method=args.method, frames=len(paths),
+                  grid=list(labels.shape[1:]), labels=labels.shape[0])
+    if args.method == 'dense':
+        feats = torch.stack([extract(p) for p in paths])
+        start = time.perf_counter()
+        out = propagate_labels_dense(feats, labels, **settings)
+        result['seconds_per_frame'] = (time.perf_counter() - start) / max(
+            len(paths) - 1, 1)
+    else:
+        engine = StreamingLabelPropagation(
+            extract(paths[0]), labels, tile_size=args.tile_size, **settings)
+        out, times = [labels], []
+        for path in paths[1:]:
+            feats = extract(path)
+            start = time.perf_counter()
+            out.append(engine.step(feats))
+            times.append(time.perf_counter() - start)
+        out = torch.stack(out)
+        result['seconds_per_frame'] = float(np.mean(times)) if times else 0.
+        # Short videos are cycled: only the bank's size matters for speed.
+        more = [
+            frame_paths[i % len(frame_paths)]
+            for i in range(len(paths), len(paths) + settings['n_context'] +
+                           args.steady_frames)
+        ]
+        for path in more[:settings['n_context']]:
+            engine.remember(extract(path), out[-1])
+        steady = []
+        for path in more[settings['n_context']:]:
+            feats = extract(path)
+            start = time.perf_counter()
+            engine.step(feats)
+            steady.append(time.perf_counter() - start)
+        result['steady_seconds_per_frame'] = float(
+            np.mean(steady)) if steady else None
+    result['peak_rss_mib'] = peak_rss_mib()
+    result['import_rss_mib'] = import_rss
+    torch.save(out, args.output)
+    return result
+
+
+def spawn(args, case: str, method: str, output: Path) -> dict:
+    command = [
+        sys.executable, __file__, '--worker', '--case', case, '--method',
+        method, '--output',
+        str(output), '--frames',
+        str(args.frames), '--steady-frames',
+        str(args.steady_frames), '--tile-size',
+        str(args.tile_size), '--threads',
+        str(args.threads), '--data-root',
+        str(args.data_root)
+    ]
+    completed = subprocess.run(
+        command, check=True, capture_output=True, text=True)
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def compare(ours: torch.Tensor, dense: torch.Tensor) -> dict:
+    same_argmax = (ours.argmax(1) == dense.argmax(1)).float().mean().item()
+    return dict(
+        max_abs_diff=(ours - dense).abs().max().item(),
+        argmax_agreement=same_argmax)
+
+
+def run_case(args, case: str, scratch: Path) -> None:
+    results = {}
+    for method in args.methods:
+        results[method] = spawn(args, case, method, scratch / f'{method}.pt')
+        print(f'  {method:6s} {json.dumps(results[method])}', flush=True)
+    if {'mmsmtc', 'dense'} <= set(results):
+        ours, dense = results['mmsmtc'], results['dense']
+        agreement = compare(
+            torch.load(scratch / 'mmsmtc.pt'),
+            torch.load(scratch / 'dense.pt'))
+        steady = ours['steady_seconds_per_frame'] or ours['seconds_per_frame']
+        print(f'  {case}: dense {dense["seconds_per_frame"]:.2f} s/frame, '
+              f'mmsmtc {ours["seconds_per_frame"]:.2f} s/frame (frames '
+              f'1..{args.frames - 1}), steady {steady:.2f} s/frame -> '
+              f'speed-up x{dense["seconds_per_frame"] / steady:.1f} '
+              f'(steady), x{dense["seconds_per_frame"] / max(ours["seconds_per_frame"], 1e-9):.1f} '  # noqa: E501
+              f'(same frames); peak RSS dense {dense["peak_rss_mib"]:.0f} '
+              f'MiB, mmsmtc {ours["peak_rss_mib"]:.0f} MiB -> '
+              f'x{dense["peak_rss_mib"] / ours["peak_rss_mib"]:.1f}; '
+              f'max |dp| {agreement["max_abs_diff"]:.2e}, argmax agreement '
+              f'{100 * agreement["argmax_agreement"]:.4f}%', flush=True)
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--cases', nargs='+', choices=sorted(CASES),
+                        default=['judo-s16-smtc', 'judo-s8-crw'])
+    parser.add_argument('--methods', nargs='+', choices=['mmsmtc', 'dense'],
+                        default=['mmsmtc', 'dense'])
+    parser.add_argument('--frames', type=int, default=3,
+                        help='frames propagated by both methods (>= 2)')
+    parser.add_argument('--steady-frames', type=int, default=1,
+                        help='steady-state steps timed for mmsmtc (0: skip)')
+    parser.add_argument('--tile-size', type=int, default=8)
+    parser.add_argument(
+        '--threads', type=int, default=1,
+        help='torch threads of each run (1 by default: on a shared 2-core '
+        'machine two threads thrash and slow small operations 5x)')
+    parser.add_argument('--data-root', type=Path, default=default_data_root())
+    parser.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
+    parser.add_argument('--case', help=argparse.SUPPRESS)
+    parser.add_argument('--method', help=argparse.SUPPRESS)
+    parser.add_argument('--output', type=Path, help=argparse.SUPPRESS)
+    return parser.parse_args()
+
+
+def main():
+    args = parse_args()
+    if args.worker:
+        print(json.dumps(run_worker(args)))
+        return
+    print(f'torch {torch.__version__}, {args.threads} threads, frames '
+          f'{args.frames}, data {args.data_root}')
+    with tempfile.TemporaryDirectory() as scratch:
+        for case in args.cases:
+            print(f'{case}: {CASES[case][:3]} {CASES[case][3]}', flush=True)
+            run_case(args, case, Path(scratch))
+
+
+if __name__ == '__main__':
+    main()
