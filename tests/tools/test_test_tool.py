@@ -91,6 +91,8 @@ def test_davis_semi_layout_numbers_and_overlays(synthetic, tmp_path,
     assert len(summary['per_video']) == NUM_VAL
     assert (results_dir / 'config.py').is_file()
     assert summary['settings']['checkpoint'] is None
+    propagator = summary['settings']['model']['propagator']
+    assert (propagator['topk'], propagator['radius']) == (5, 4)
     overlays = sorted((show_dir / 'val_0000').glob('*.png'))
     assert len(overlays) == NUM_FRAMES
 

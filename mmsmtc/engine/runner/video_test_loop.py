@@ -33,8 +33,10 @@ class VideoTestLoop(TestLoop):
     * per-video numbers: each metric's ``compute_metrics`` on the new
       per-video statistics (see :func:`video_scores`), gathered across
       ranks on the CPU; rank 0 prints the table and writes
-      ``results.json``, ``per_video.csv`` and the resolved ``config.py``
-      into ``results_dir`` (default: the run's ``log_dir``).
+      ``results.json`` (metrics, per-video rows and the settings: config,
+      checkpoint, git revision, model/dataset/evaluator configs),
+      ``per_video.csv`` and the resolved ``config.py`` into
+      ``results_dir`` (default: the run's ``log_dir``).
 
     Args:
         runner, dataloader, evaluator, fp16: See ``TestLoop``.
@@ -130,14 +132,18 @@ class VideoTestLoop(TestLoop):
 
     def _report(self, metrics: dict, rows: Sequence[dict]) -> None:
         out_dir = self.results_dir or self.runner.log_dir
+        cfg = self.runner.cfg
         settings = dict(
-            config=self.runner.cfg.filename,
+            config=cfg.filename,
             checkpoint=self.checkpoint,
             git_revision=git_revision(),
             world_size=self.runner.world_size,
-            resolved_config='config.py')
+            resolved_config='config.py',
+            model=cfg.to_dict().get('model'),
+            dataset=cfg.to_dict().get('test_dataloader', {}).get('dataset'),
+            evaluator=cfg.to_dict().get('test_evaluator'))
         paths = write_test_results(out_dir, metrics, rows, settings)
-        self.runner.cfg.dump(str(paths['json'].parent / 'config.py'))
+        cfg.dump(str(paths['json'].parent / 'config.py'))
         print_log(
             'per-video results:\n' + format_table(
                 list(rows) + [dict(video='ALL', **metrics)]),
