@@ -185,13 +185,15 @@ def run_case(args, case: str, scratch: Path) -> None:
             torch.load(scratch / 'mmsmtc.pt'),
             torch.load(scratch / 'dense.pt'))
         steady = ours['steady_seconds_per_frame'] or ours['seconds_per_frame']
-        print(f'  {case}: dense {dense["seconds_per_frame"]:.2f} s/frame, '
+        dense_time = dense['seconds_per_frame']
+        same_frames = max(ours['seconds_per_frame'], 1e-9)
+        print(f'  {case}: dense {dense_time:.2f} s/frame, '
               f'mmsmtc {ours["seconds_per_frame"]:.2f} s/frame (frames '
               f'1..{args.frames - 1}), steady {steady:.2f} s/frame -> '
-              f'speed-up x{dense["seconds_per_frame"] / steady:.1f} '
-              f'(steady), x{dense["seconds_per_frame"] / max(ours["seconds_per_frame"], 1e-9):.1f} '  # noqa: E501
-              f'(same frames); peak RSS dense {dense["peak_rss_mib"]:.0f} '
-              f'MiB, mmsmtc {ours["peak_rss_mib"]:.0f} MiB -> '
+              f'speed-up x{dense_time / steady:.1f} (steady), '
+              f'x{dense_time / same_frames:.1f} (same frames); peak RSS '
+              f'dense {dense["peak_rss_mib"]:.0f} MiB, mmsmtc '
+              f'{ours["peak_rss_mib"]:.0f} MiB -> '
               f'x{dense["peak_rss_mib"] / ours["peak_rss_mib"]:.1f}; '
               f'max |dp| {agreement["max_abs_diff"]:.2e}, argmax agreement '
               f'{100 * agreement["argmax_agreement"]:.4f}%', flush=True)
@@ -213,7 +215,8 @@ def parse_args():
         help='torch threads of each run (1 by default: on a shared 2-core '
         'machine two threads thrash and slow small operations 5x)')
     parser.add_argument('--data-root', type=Path, default=default_data_root())
-    parser.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
+    parser.add_argument(
+        '--worker', action='store_true', help=argparse.SUPPRESS)
     parser.add_argument('--case', help=argparse.SUPPRESS)
     parser.add_argument('--method', help=argparse.SUPPRESS)
     parser.add_argument('--output', type=Path, help=argparse.SUPPRESS)

@@ -13,12 +13,11 @@ without ever forming the ``(sources x cells) x cells`` affinity:
 * each source group keeps its own top-k, then the groups are merged; with
   the tie rule of :mod:`.topk` this is exactly the top-k over all sources.
 
-Frame 0 keeps its top-k per target cell from dense blocks of targets; the
-frame-0 copies that pad the short-term list early in the video are scored
-on their window once, whatever their number. Only frame 0 and the last
-``n_context`` frames are kept.
+The frame-0 copies that pad the short-term list early in the video are
+scored on their window once, whatever their number. Only frame 0 and the
+last ``n_context`` frames are kept.
 """
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Dict, List, Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -319,17 +318,18 @@ class StreamingLabelPropagation:
 
 
 class _FrameBank:
-    """Features and labels of the last ``size`` frames, in reused buffers.
+    """Features and labels of the last ``size`` frames, in one reused buffer.
 
-    Each frame overwrites the buffers of the frame ``size`` steps older, so
-    after the first ``size`` frames nothing is allocated (no heap growth from
-    freeing and reallocating frame-sized blocks).
+    The buffers for all ``size`` frames are reserved when the first frame is
+    stored (the steady-state footprint of any video longer than ``size``),
+    and each frame overwrites the slot of the frame ``size`` steps older, so
+    nothing is allocated afterwards and the heap does not fragment.
     """
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._feats: List[torch.Tensor] = []
-        self._labels: List[torch.Tensor] = []
+        self._feats = None
+        self._labels = None
         self._slot_of: Dict[int, int] = {}
 
     def __len__(self) -> int:
@@ -339,15 +339,17 @@ class _FrameBank:
               device: torch.device) -> None:
         """Keep ``(h, w, C)`` features and ``(h, w, K)`` labels of ``frame``.
         """
-        if len(self._feats) < self.size:
-            slot = len(self._feats)
-            self._feats.append(
-                torch.empty(feats.shape, dtype=feats.dtype, device=device))
-            self._labels.append(
-                torch.empty((labels.shape[0] * labels.shape[1],
-                             labels.shape[2]),
-                            dtype=labels.dtype,
-                            device=device))
+        if self._feats is None:
+            self._feats = torch.empty((self.size, *feats.shape),
+                                      dtype=feats.dtype,
+                                      device=device)
+            self._labels = torch.empty(
+                (self.size, labels.shape[0] * labels.shape[1],
+                 labels.shape[2]),
+                dtype=labels.dtype,
+                device=device)
+        if len(self._slot_of) < self.size:
+            slot = len(self._slot_of)
         else:
             slot = self._slot_of.pop(frame - self.size)
         self._slot_of[frame] = slot

@@ -53,8 +53,9 @@ class LabelPropagator(BaseModule):
                  bank_device: Optional[str] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        self.backbone = MODELS.build(backbone) if isinstance(backbone,
-                                                             dict) else backbone
+        if isinstance(backbone, dict):
+            backbone = MODELS.build(backbone)
+        self.backbone = backbone
         if feature_batch_size < 1:
             raise ValueError('feature_batch_size must be >= 1, got '
                              f'{feature_batch_size!r}')
@@ -85,8 +86,10 @@ class LabelPropagator(BaseModule):
             torch.Tensor: ``(B, C, h, w)`` features (not L2-normalised).
         """
         outputs = self.backbone(frames.to(self._device(frames)))
-        feats = outputs if isinstance(outputs,
-                                      torch.Tensor) else outputs[self.out_index]
+        if isinstance(outputs, torch.Tensor):
+            feats = outputs
+        else:
+            feats = outputs[self.out_index]
         if self.feature_upsample is not None:
             feats = F.interpolate(
                 feats,
@@ -131,8 +134,10 @@ class LabelPropagator(BaseModule):
         if engine is None:
             raise ValueError('frames is empty: nothing to propagate')
 
-    def _batches(self,
-                 frames: Iterable[torch.Tensor]) -> Iterator[List[torch.Tensor]]:
+    def _batches(
+            self,
+            frames: Iterable[torch.Tensor]) -> Iterator[List[torch.Tensor]]:
+        """Group the frame stream into lists of ``feature_batch_size``."""
         batch = []
         for frame in frames:
             batch.append(frame)
