@@ -1,21 +1,4 @@
 # DAVIS-2016 val, single object (union of objects).
-# One whole video per sample, original size, frames decoded lazily.
-dataset_type = 'DAVIS2016Dataset'
-data_root = 'data/DAVIS'
-test_pipeline = [
-    dict(type='LoadVideoFrames'),
-    dict(type='LoadVideoAnnotations'),
-    dict(type='PackVideoInputs'),
-]
+_base_ = ['./video_test.py']
 test_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='mmsmtc.video_collate'),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        split='val',
-        pipeline=test_pipeline))
+    dataset=dict(type='DAVIS2016Dataset', data_root='data/DAVIS', split='val'))

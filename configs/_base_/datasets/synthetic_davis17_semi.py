@@ -1,22 +1,6 @@
-# Synthetic set, DAVIS-2017 layout, semi-supervised.
-# One whole video per sample, original size, frames decoded lazily.
-dataset_type = 'DAVIS2017Dataset'
-data_root = 'data/synthetic/DAVIS'
-test_pipeline = [
-    dict(type='LoadVideoFrames'),
-    dict(type='LoadVideoAnnotations'),
-    dict(type='PackVideoInputs'),
-]
+# Synthetic set (tools/data/make_synthetic.py), DAVIS-2017 layout, semi-supervised.
+_base_ = ['./davis17_semi.py']
 test_dataloader = dict(
-    batch_size=1,
     num_workers=0,
     persistent_workers=False,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='mmsmtc.video_collate'),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        split='val',
-        annotation_folder='Annotations',
-        pipeline=test_pipeline))
+    dataset=dict(data_root='data/synthetic/DAVIS'))

@@ -1,20 +1,3 @@
-# VIP val (50 videos), part propagation, sparse annotations.
-# One whole video per sample, original size, frames decoded lazily.
-dataset_type = 'VIPDataset'
-data_root = 'data/VIP'
-test_pipeline = [
-    dict(type='LoadVideoFrames'),
-    dict(type='LoadVideoAnnotations'),
-    dict(type='PackVideoInputs'),
-]
-test_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='mmsmtc.video_collate'),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        pipeline=test_pipeline))
+# VIP val (50 videos), part classes on the annotated frames.
+_base_ = ['./video_test.py']
+test_dataloader = dict(dataset=dict(type='VIPDataset', data_root='data/VIP'))
