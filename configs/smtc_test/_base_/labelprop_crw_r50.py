@@ -1,6 +1,6 @@
 # Label propagation with a ResNet-50 res3 (layer3) map at stride 8 (CRW's
 # stride removal, no dilation) and the CRW settings of
-# /work/shared/protocols/label_propagation.md (topk 10, n_context 20,
+# docs/label_propagation.md (topk 10, n_context 20,
 # radius 12, temperature 0.05).
 model = dict(
     type='LabelPropagationSegmentor',

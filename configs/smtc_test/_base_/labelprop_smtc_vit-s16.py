@@ -1,6 +1,6 @@
 # Label propagation with the SMTC / DINO ViT-S/16 encoder: the last block's
 # patch tokens without the final LayerNorm, stride 16, SMTC settings of
-# /work/shared/protocols/label_propagation.md (topk 7, n_context 20,
+# docs/label_propagation.md (topk 7, n_context 20,
 # radius 7, temperature 0.2). With CHECKPOINT 'none' the DINO weights load
 # through init_cfg (tools/model_converters/dino_to_mmsmtc.py output).
 model = dict(
