@@ -275,3 +275,14 @@ def test_remember_appends_a_frame_like_step_does():
     assert torch.equal(stepped.step(feats[3]), remembered.step(feats[3]))
     with pytest.raises(ValueError, match='labels of frame 4'):
         remembered.remember(feats[4], labels[:2])
+
+
+@pytest.mark.gpu
+def test_cuda_features_with_a_cpu_bank_match_the_cpu_result():
+    feats, labels = random_case(11, 5, 16, 12, 13, 3)
+    settings = dict(topk=6, radius=4, temperature=0.1, n_context=3)
+    expected = propagate_labels(feats, labels, **settings)
+    out = propagate_labels(
+        feats.cuda(), labels.cuda(), bank_device='cpu', **settings)
+    assert out.device.type == 'cuda'
+    assert_same_propagation(out.cpu(), expected)
