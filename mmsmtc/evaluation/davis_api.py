@@ -9,7 +9,6 @@ Every malformed input raises an exception naming the file and the problem.
 """
 import multiprocessing
 import os
-import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple, Union
@@ -145,10 +144,19 @@ def _single_threaded_worker() -> None:
     cv2.setNumThreads(1)
 
 
-def _pool_context():
-    """Fork where it is safe and cheap (Linux), spawn elsewhere."""
-    method = 'fork' if sys.platform.startswith('linux') else 'spawn'
-    return multiprocessing.get_context(method)
+def _pool_context() -> multiprocessing.context.BaseContext:
+    """Start workers from a fork server (spawn where there is none).
+
+    Forking the caller directly is unsafe once OpenCV's thread pool runs in
+    it (the children can deadlock); the fork server is a fresh
+    single-threaded process that imports this module once, so later workers
+    start in milliseconds.
+    """
+    if 'forkserver' not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context('spawn')
+    context = multiprocessing.get_context('forkserver')
+    context.set_forkserver_preload([__name__])
+    return context
 
 
 def evaluate_davis(davis_root: PathLike,

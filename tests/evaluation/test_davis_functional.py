@@ -36,18 +36,21 @@ def test_region_similarity_shape_mismatch():
         region_similarity(np.zeros((2, 2)), np.zeros((2, 3)))
 
 
-def test_pairwise_region_similarity_matches_single_pairs():
+@pytest.mark.parametrize('num_objects,num_proposals', [(2, 3), (20, 20)])
+def test_pairwise_region_similarity_matches_single_pairs(
+        num_objects, num_proposals):
+    # (2, 3) takes the OpenCV histogram, (20, 20) the bincount path.
     rng = np.random.default_rng(0)
-    gt = rng.integers(0, 3, (9, 11)).astype(np.uint8)
-    pred = rng.integers(0, 4, (9, 11)).astype(np.uint8)
-    pred[:, :] = np.where(rng.random((9, 11)) < 0.2, 0, pred)
-    table = pairwise_region_similarity(gt, pred, 2, 3)
-    assert table.shape == (3, 2)
-    for proposal in range(3):
-        for obj in range(2):
-            assert table[proposal,
-                         obj] == region_similarity(gt == obj + 1,
-                                                   pred == proposal + 1)
+    gt = rng.integers(0, num_objects + 1, (9, 11)).astype(np.uint8)
+    pred = rng.integers(0, num_proposals + 1, (9, 11)).astype(np.uint8)
+    pred[3:] = np.where(rng.random((6, 11)) < 0.2, 0, pred[3:])
+    pred[:2] = gt[:2] = 0
+    table = pairwise_region_similarity(gt, pred, num_objects, num_proposals)
+    assert table.shape == (num_proposals, num_objects)
+    for proposal in range(num_proposals):
+        for obj in range(num_objects):
+            expected = region_similarity(gt == obj + 1, pred == proposal + 1)
+            assert table[proposal, obj] == expected
 
 
 # ------------------------------------------------------------- boundary map

@@ -22,6 +22,7 @@ boundaries extracted and dilated once per object
 import warnings
 from typing import Dict, Optional, Sequence, Tuple, Union
 
+import cv2
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
@@ -89,20 +90,38 @@ def pairwise_region_similarity(gt_ids: np.ndarray, pred_ids: np.ndarray,
         np.ndarray: ``(R, G)`` float64 J; ``[r, g]`` compares proposal
         ``r + 1`` with object ``g + 1``.
     """
-    box = _union_box(gt_ids, pred_ids)
-    joint = np.zeros((num_objects + 1, num_proposals + 1), np.int64)
-    if box is not None:
-        gt_crop = gt_ids[box[0]:box[1], box[2]:box[3]]
-        pred_crop = pred_ids[box[0]:box[1], box[2]:box[3]]
-        joint = np.bincount((gt_crop.ravel().astype(np.int64) *
-                             (num_proposals + 1) + pred_crop.ravel()),
-                            minlength=joint.size).reshape(joint.shape)
+    joint = _joint_histogram(gt_ids, pred_ids, num_objects + 1,
+                             num_proposals + 1)
     intersection = joint[1:, 1:].T
     union = (joint[1:, :].sum(1)[None, :] + joint[:, 1:].sum(0)[:, None] -
              intersection)
     jaccard = np.ones(intersection.shape)
     np.divide(intersection, union, out=jaccard, where=union != 0)
     return jaccard
+
+
+def _joint_histogram(gt_ids: np.ndarray, pred_ids: np.ndarray, num_gt_ids: int,
+                     num_pred_ids: int) -> np.ndarray:
+    """``(num_gt_ids, num_pred_ids)`` int64 pixel counts of each id pair.
+
+    Small id ranges use OpenCV's histogram of ``gt * num_pred_ids + pred``
+    (exact: its float32 counts are integers below 2^24 pixels); larger ones
+    a numpy ``bincount`` over the box around the nonzero pixels.
+    """
+    num_codes = num_gt_ids * num_pred_ids
+    if num_codes <= 256 and gt_ids.size < 2**24:
+        codes = gt_ids * np.uint8(num_pred_ids) + pred_ids
+        counts = cv2.calcHist([codes], [0], None, [num_codes], [0, num_codes])
+        return counts.astype(np.int64).reshape(num_gt_ids, num_pred_ids)
+    joint = np.zeros((num_gt_ids, num_pred_ids), np.int64)
+    box = _union_box(gt_ids, pred_ids)
+    if box is not None:
+        gt_crop = gt_ids[box[0]:box[1], box[2]:box[3]]
+        pred_crop = pred_ids[box[0]:box[1], box[2]:box[3]]
+        joint = np.bincount(gt_crop.ravel().astype(np.int64) * num_pred_ids +
+                            pred_crop.ravel(),
+                            minlength=num_codes).reshape(joint.shape)
+    return joint
 
 
 def _union_box(*id_maps: np.ndarray) -> Optional[Tuple[int, int, int, int]]:
