@@ -10,6 +10,7 @@ Every malformed input raises an exception naming the file and the problem.
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
@@ -186,6 +187,7 @@ def evaluate_davis(davis_root: PathLike,
     Raises:
         ValueError: For an unknown task, no sequences or malformed results.
         FileNotFoundError: For missing folders, lists or frames.
+        RuntimeError: If a worker process dies.
     """
     if task not in TASKS:
         raise ValueError(f'task must be one of {TASKS}, got {task!r}')
@@ -215,6 +217,12 @@ def evaluate_davis(davis_root: PathLike,
                                  initializer=_single_threaded_worker) as pool:
             try:
                 per_sequence = list(pool.map(_evaluate_one, *zip(*arguments)))
+            except BrokenProcessPool as error:
+                raise RuntimeError(
+                    'a DAVIS evaluation worker died (workers start from a '
+                    'fork server, which re-imports the main script: it must '
+                    'be an importable file with a `__main__` guard); '
+                    'evaluate with nproc=1 otherwise') from error
             except BaseException:
                 pool.shutdown(cancel_futures=True)
                 raise

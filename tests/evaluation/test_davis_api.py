@@ -1,4 +1,6 @@
 """evaluate_davis on tiny DAVIS layouts: results, and every input error."""
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -183,3 +185,19 @@ def test_bad_arguments(layout, tmp_path):
     (tmp_path / 'bare').mkdir()
     with pytest.raises(FileNotFoundError, match='Annotations_unsupervised'):
         evaluate_davis(tmp_path / 'bare', results, 'unsupervised')
+
+
+@pytest.mark.slow
+def test_dead_worker_becomes_a_clear_error(layout):
+    # A main script the fork server cannot re-import (stdin) kills workers.
+    root, results = layout
+    script = ('from mmsmtc.evaluation import evaluate_davis\n'
+              f'evaluate_davis({str(root)!r}, {str(results)!r}, '
+              "'unsupervised', nproc=2)\n")
+    process = subprocess.run([sys.executable, '-'],
+                             input=script,
+                             capture_output=True,
+                             text=True,
+                             timeout=300)
+    assert process.returncode != 0
+    assert 'RuntimeError: a DAVIS evaluation worker died' in process.stderr

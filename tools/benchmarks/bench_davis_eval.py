@@ -158,16 +158,15 @@ def workload(root: Path, results: Path, task: str,
     return pairs, scored
 
 
-def _peak_memory_mib(who: int) -> float:
-    """Peak resident memory (MiB) of this process or of its largest child."""
-    return resource.getrusage(who).ru_maxrss / 1024
+def _peak_memory_mib() -> float:
+    """Peak resident memory (MiB) of this process so far."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _cpu_seconds() -> float:
-    """User + system CPU time of this process and its finished children."""
-    return sum(usage.ru_utime + usage.ru_stime
-               for usage in (resource.getrusage(resource.RUSAGE_SELF),
-                             resource.getrusage(resource.RUSAGE_CHILDREN)))
+    """User + system CPU time of this process (workers not included)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def timed(function, *args, **kwargs):
@@ -185,15 +184,23 @@ def run(args: argparse.Namespace, work_dir: Path) -> None:
     nproc = args.nproc or os.cpu_count()
     print(f'{len(all_sequences)} sequences, nproc={nproc}, '
           f'load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores')
+    imports_mib = _peak_memory_mib()
     for task in ('semi-supervised', 'unsupervised'):
         results = paths[task]
         pairs, scored = workload(root, results, task, all_sequences)
-        _, wall, cpu = timed(evaluate_davis, root, results, task, nproc=nproc)
-        print(f'\n[{task}] mmsmtc, all sequences: {wall:.1f} s wall, '
-              f'{cpu:.1f} s CPU; {pairs / wall:.0f} frames x objects/s, '
-              f'{scored / wall:.0f} frames x proposals x objects/s; peak '
-              'memory of a worker process '
-              f'{_peak_memory_mib(resource.RUSAGE_CHILDREN):.0f} MiB')
+        _, wall, _ = timed(evaluate_davis, root, results, task, nproc=nproc)
+        _, serial_wall, serial_cpu = timed(evaluate_davis,
+                                           root,
+                                           results,
+                                           task,
+                                           nproc=1)
+        print(f'\n[{task}] mmsmtc, all sequences: {wall:.1f} s wall with '
+              f'{nproc} processes; {pairs / wall:.0f} frames x objects/s, '
+              f'{scored / wall:.0f} frames x proposals x objects/s; '
+              f'1 process: {serial_wall:.1f} s wall, {serial_cpu:.1f} s CPU, '
+              'peak memory '
+              f'{_peak_memory_mib():.0f} MiB (imports '
+              f'included: {imports_mib:.0f} MiB)')
         for official in OFFICIAL_SECONDS[task]:
             print(f'  official tool ({official:.0f} s) / mmsmtc wall: '
                   f'{official / wall:.1f}x')
