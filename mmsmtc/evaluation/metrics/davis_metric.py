@@ -7,7 +7,7 @@ from mmengine.evaluator import BaseMetric
 from mmsmtc.registry import METRICS
 from ..functional.davis import (MAX_PROPOSALS, evaluate_sequence,
                                 global_statistics, num_gt_objects)
-from .single_object_metric import (annotated_predictions, sample_array,
+from .sample_utils import (annotated_predictions, sample_array,
                                    sample_as_dict, video_name_of,
                                    write_mask_pngs)
 

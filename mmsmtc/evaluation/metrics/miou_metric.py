@@ -7,7 +7,7 @@ from mmengine.evaluator import BaseMetric
 from mmsmtc.registry import METRICS
 from ..functional.segmentation import (VIP_PART_CLASSES, per_class_iou,
                                        mean_iou, video_confusion_matrix)
-from .single_object_metric import (sample_array, sample_as_dict, video_name_of,
+from .sample_utils import (sample_array, sample_as_dict, video_name_of,
                                    write_mask_pngs)
 
 

@@ -7,7 +7,7 @@ from mmengine.logging import MMLogger
 
 from mmsmtc.registry import METRICS
 from ..functional.object_discovery import video_ari, video_mbo
-from .single_object_metric import (annotated_predictions, sample_array,
+from .sample_utils import (annotated_predictions, sample_array,
                                    sample_as_dict, video_name_of,
                                    write_mask_pngs)
 

@@ -9,7 +9,7 @@ from mmsmtc.registry import METRICS
 from ..functional.keypoints import (joint_hit_counts,
                                     normalised_joint_distances,
                                     pck_from_counts)
-from .single_object_metric import sample_array, sample_as_dict, video_name_of
+from .sample_utils import sample_array, sample_as_dict, video_name_of
 
 
 def _alpha_key(alpha: float) -> str:
