@@ -10,9 +10,12 @@ import os.path as osp
 import torch
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
+from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
+from mmengine.runner.checkpoint import _load_checkpoint
 
 from mmsmtc.engine.checkpoint import UNSAFE_ENV_VAR
+from mmsmtc.models.segmentors import load_strict
 from mmsmtc.utils import collect_env, register_all_modules
 
 
@@ -55,8 +58,10 @@ def build_config(args) -> Config:
     if args.launcher != 'none' and not torch.cuda.is_available():
         # CPU-only processes: gloo collectives, DDP without device ids.
         cfg.env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
-        cfg.setdefault('model_wrapper_cfg',
-                       dict(type='MMDistributedDataParallel'))
+        cfg.model_wrapper_cfg = dict(
+            cfg.get('model_wrapper_cfg')
+            or dict(type='MMDistributedDataParallel'),
+            device_ids=None)
     if args.amp:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
@@ -65,6 +70,39 @@ def build_config(args) -> Config:
     elif args.resume is not None:
         cfg.resume, cfg.load_from = True, args.resume
     return cfg
+
+
+class FittingCheckpointRunner(Runner):
+    """A Runner whose ``load_from`` / ``--resume`` checkpoint must fit.
+
+    MMEngine loads with ``strict=False`` and only logs missing or differently
+    shaped weights, so a checkpoint of another architecture would silently
+    train from scratch. Here every tensor of the model must be in the file
+    with its shape, else a ``CheckpointError`` names the file and the first
+    mismatching tensors; extra entries are logged.
+    """
+
+    def load_checkpoint(self, filename: str, *args, **kwargs) -> dict:
+        model = self.model.module if is_model_wrapper(
+            self.model) else self.model
+        checkpoint = _load_checkpoint(filename, map_location='cpu')
+        state = checkpoint.get('state_dict', checkpoint)
+        state = {key.removeprefix('module.'): value
+                 for key, value in state.items()}
+        load_strict(model, state, filename, f'model ({type(model).__name__})')
+        return super().load_checkpoint(filename, *args, **kwargs)
+
+
+def init_cpu_process_group(cfg: Config) -> None:
+    """Start the gloo process group on a machine without CUDA.
+
+    MMEngine's ``pytorch`` launcher calls ``torch.cuda.set_device``, which
+    fails without a GPU; the Runner skips its own initialisation when the
+    group already exists.
+    """
+    if cfg.launcher == 'pytorch' and not torch.cuda.is_available() and \
+            not torch.distributed.is_initialized():
+        torch.distributed.init_process_group(backend='gloo')
 
 
 def log_batch_and_lr(runner: Runner, cfg: Config) -> None:
@@ -89,7 +127,8 @@ def main():
         os.environ[UNSAFE_ENV_VAR] = '1'
     register_all_modules(init_default_scope=False)
     cfg = build_config(args)
-    runner = Runner.from_cfg(cfg)
+    init_cpu_process_group(cfg)
+    runner = FittingCheckpointRunner.from_cfg(cfg)
     print_log('mmsmtc ' + collect_env()['mmsmtc'], logger='current')
     log_batch_and_lr(runner, cfg)
     runner.train()

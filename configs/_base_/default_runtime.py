@@ -15,6 +15,9 @@ default_hooks = dict(
                     max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
 )
+# Generator states travel with checkpoints so that --resume replays the
+# uninterrupted run's random draws (instance-slot noise, view augmentation).
+custom_hooks = [dict(type='RNGStateHook')]
 
 vis_backends = [dict(type='LocalVisBackend')]
 visualizer = dict(type='Visualizer', vis_backends=vis_backends, name='visualizer')

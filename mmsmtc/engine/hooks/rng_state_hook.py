@@ -1,6 +1,8 @@
 """Save random generator states in checkpoints and restore them on resume."""
+import random
 from typing import Optional
 
+import numpy as np
 from mmengine.hooks import Hook
 
 from mmsmtc.engine.rng_state import capture_rng_state, restore_rng_state
@@ -18,9 +20,15 @@ class RNGStateHook(Hook):
     generator states with every checkpoint and restores them right before the
     first resumed iteration, after the data loader has been replayed.
 
-    Data-side randomness must not depend on the main process's global
-    generators for the replay to be exact (mmsmtc's transforms draw from
-    their own seeded generators; data-loader workers are seeded by MMEngine).
+    Data-side randomness (clip sampling, transforms) draws from numpy's and
+    Python's global generators. With data-loader workers those live in the
+    worker processes, seeded by MMEngine, and the replay of the skipped
+    batches reproduces them; the main process's numpy and Python states are
+    then restored with torch's. With ``num_workers=0`` the data is drawn in
+    the main process and the batch of the first resumed iteration is fetched
+    before this hook runs, so restoring numpy and Python there would rewind
+    the data stream by one batch: they are left as the replay made them,
+    which is exact as long as the model itself draws only from torch.
     """
 
     priority = 'VERY_LOW'
@@ -40,6 +48,11 @@ class RNGStateHook(Hook):
 
     def before_train_iter(self, runner, batch_idx: int,
                           data_batch=None) -> None:
-        if self._pending_state is not None:
-            restore_rng_state(self._pending_state)
-            self._pending_state = None
+        if self._pending_state is None:
+            return
+        state = self._pending_state
+        if runner.train_dataloader.num_workers == 0:
+            state = dict(state, python=random.getstate(),
+                         numpy=np.random.get_state())
+        restore_rng_state(state)
+        self._pending_state = None
