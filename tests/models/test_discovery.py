@@ -7,7 +7,6 @@ from mmsmtc.evaluation.functional import (evaluate_sequence,
                                           evaluate_unsupervised_sequence,
                                           global_statistics)
 from mmsmtc.models.discovery import (ObjectDiscoveryPostProcessor,
-                                     SingleObjectPostProcessor,
                                      foreground_from_tracks,
                                      oracle_best_track_foreground)
 from mmsmtc.registry import MODELS
