@@ -6,11 +6,14 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
+import numpy as np
 import pytest
 import torch
 
 from mmsmtc.datasets.synthetic import generate_synthetic_benchmark
+from mmsmtc.engine.hooks import RNGStateHook
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY_CONFIG = ROOT / 'configs' / 'smtc' / \
@@ -145,3 +148,24 @@ def test_killed_then_resumed_smtc_matches_uninterrupted(tmp_path, train_root):
     assert [group['lr'] for group in actual['optimizer']['param_groups']] \
         == [group['lr'] for group in expected['optimizer']['param_groups']]
     assert actual['param_schedulers'] == expected['param_schedulers']
+
+
+@pytest.mark.parametrize('num_workers', [0, 1])
+def test_numpy_state_is_restored_only_with_loader_workers(num_workers):
+    """With ``num_workers=0`` the first resumed batch was already drawn from
+    numpy's replayed state; restoring the checkpoint's would rewind it."""
+    runner = SimpleNamespace(
+        train_dataloader=SimpleNamespace(num_workers=num_workers))
+    hook = RNGStateHook()
+    np.random.seed(1)
+    torch.manual_seed(1)
+    hook.before_save_checkpoint(runner, checkpoint := {})
+    saved_numpy, saved_torch = np.random.rand(), torch.rand(())
+    hook.after_load_checkpoint(runner, checkpoint)
+    replayed_numpy = np.random.get_state()
+    hook.before_train_iter(runner, batch_idx=0)
+    assert torch.rand(()) == saved_torch
+    if num_workers:
+        assert np.random.rand() == saved_numpy
+    else:
+        assert np.array_equal(np.random.get_state()[1], replayed_numpy[1])
