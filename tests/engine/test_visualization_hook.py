@@ -1,13 +1,17 @@
 """VideoVisualizationHook: prediction panels through MMEngine's Visualizer."""
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import torch
+from mmengine.config import Config
+from mmengine.runner import Runner
 from mmengine.visualization import Visualizer
 from PIL import Image
 
 from mmsmtc.datasets import LazyFrameSequence
+from mmsmtc.datasets.synthetic import generate_synthetic_benchmark
 from mmsmtc.engine.hooks import VideoVisualizationHook
 from mmsmtc.engine.hooks.visualization_hook import slot_id_map, spread_frames
 from mmsmtc.registry import HOOKS
@@ -15,6 +19,9 @@ from mmsmtc.structures import VideoDataSample
 from mmsmtc.utils import DAVIS_PALETTE
 
 HEIGHT, WIDTH, FRAMES = 16, 24, 5
+PROPAGATION_CONFIG = str(
+    Path(__file__).resolve().parents[2] /
+    'configs/smtc_test/labelprop_vit-tiny_synthetic-davis17-semi.py')
 
 
 def make_video(tmp_path, name: str):
@@ -119,3 +126,21 @@ def test_slot_id_map_and_frame_spread():
 def test_hook_rejects_bad_settings(kwargs):
     with pytest.raises(ValueError, match=next(iter(kwargs))):
         VideoVisualizationHook(**kwargs)
+
+
+@pytest.mark.slow
+def test_hook_in_a_test_run(tmp_path):
+    """The hook as a config's custom hook: panels of one propagated video
+    land in the run's local visualisation folder."""
+    data_root = tmp_path / 'synthetic'
+    generate_synthetic_benchmark(data_root, num_train=1, num_val=2,
+                                 num_frames=4, size=(64, 96), seed=3)
+    cfg = Config.fromfile(PROPAGATION_CONFIG)
+    cfg.work_dir = str(tmp_path / 'work')
+    cfg.test_dataloader.dataset.data_root = str(data_root / 'DAVIS')
+    cfg.custom_hooks = [
+        dict(type='VideoVisualizationHook', max_videos=1, max_frames=2)
+    ]
+    Runner.from_cfg(cfg).test()
+    images = sorted(p.name for p in Path(cfg.work_dir).rglob('vis_image/*'))
+    assert images == ['test_val_0000_00000_0.png', 'test_val_0000_00003_0.png']
