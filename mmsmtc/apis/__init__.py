@@ -7,7 +7,7 @@ from .propagation import (JHMDB_INPUT_SIZE, VIP_INPUT_SIZE, VIP_NUM_CLASSES,
                           resize_to_stride, soft_labels_to_ids)
 from .video_inference import (init_video_segmentor, read_first_mask,
                               save_video_predictions, segment_video)
-from .video_io import open_video, write_overlay_video
+from .video_io import open_video, video_name, write_overlay_video
 
 __all__ = [
     'JHMDB_INPUT_SIZE', 'StreamingLabelPropagation', 'VIP_INPUT_SIZE',
@@ -16,5 +16,6 @@ __all__ = [
     'propagate_labels_dense', 'read_out_keypoints', 'resize_frames',
     'resize_linear', 'resize_to_stride', 'soft_labels_to_ids',
     'init_video_segmentor', 'open_video', 'read_first_mask',
-    'save_video_predictions', 'segment_video', 'write_overlay_video'
+    'save_video_predictions', 'segment_video', 'video_name',
+    'write_overlay_video'
 ]

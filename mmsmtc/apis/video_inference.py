@@ -51,8 +51,9 @@ def init_video_segmentor(config: Union[str, Config],
         BaseModel: The segmentor in eval mode on ``device``.
 
     Raises:
-        ValueError: If the config's model is not the task's segmentor, or
-            a mask-propagation config propagates keypoints.
+        ValueError: If the config's model is not the task's segmentor, a
+            mask-propagation config propagates keypoints, or CUDA is asked
+            for but not available.
         FileNotFoundError: If the checkpoint does not exist.
     """
     if task not in TASK_MODELS:
@@ -68,6 +69,11 @@ def init_video_segmentor(config: Union[str, Config],
     if model_cfg.get('label_type', 'instances') == 'keypoints':
         raise ValueError(f'{name}: propagates keypoints; the propagation '
                          'demo propagates a mask (use an instance config)')
+    if device is None:
+        device = 'cuda' if torch.cuda.is_available() else 'cpu'
+    if str(device).startswith('cuda') and not torch.cuda.is_available():
+        raise ValueError(f'device {device!r}: CUDA is not available here '
+                         "(use --device cpu)")
     register_all_modules(init_default_scope=True)
     model = MODELS.build(model_cfg)
     if checkpoint is None or str(checkpoint).lower() == 'none':
@@ -79,8 +85,6 @@ def init_video_segmentor(config: Union[str, Config],
             raise FileNotFoundError(f'{checkpoint}: checkpoint does not '
                                     "exist (pass 'none' to run without one)")
         model.load_test_checkpoint(str(checkpoint))
-    if device is None:
-        device = 'cuda' if torch.cuda.is_available() else 'cpu'
     return model.to(device).eval()
 
 

@@ -148,6 +148,15 @@ def count_video_frames(path: PathLike,
     return count, first.shape[:2], fps if fps > 0 else DEFAULT_FPS
 
 
+def video_name(path: PathLike) -> str:
+    """A video's name: the file stem, the folder name, or for a DAVIS-style
+    ``<video>/JPEGImages`` folder the ``<video>`` name."""
+    path = Path(path).resolve()
+    if path.name == 'JPEGImages' and path.parent.name:
+        return path.parent.name
+    return path.stem if path.is_file() else path.name
+
+
 def _folder_frames(folder: Path) -> List[Path]:
     paths = sorted(path for path in folder.iterdir()
                    if path.suffix.lower() in FRAME_SUFFIXES)

@@ -7,10 +7,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from mmsmtc.apis import (init_video_segmentor, open_video, read_first_mask,
-                         segment_video, video_io, write_overlay_video)
+                         segment_video, video_io, video_name,
+                         write_overlay_video)
 from mmsmtc.datasets.frame_io import read_rgb_frame
 from mmsmtc.utils import DAVIS_PALETTE, write_indexed_png
 
@@ -106,6 +108,21 @@ def test_discover_demo_on_mp4(judo, tmp_path):
     with Image.open(out / 'masks' / '00004.png') as image:
         assert image.size == (224, 128)
     assert count_video_frames(out / 'overlay.mp4') == 5
+
+
+@pytest.mark.slow
+def test_demo_reports_bad_input_without_traceback(judo, tmp_path):
+    mask = np.ones((100, 100), np.uint8)
+    write_indexed_png(tmp_path / 'other.png', mask)
+    result = run_demo('propagate.py', str(judo / 'JPEGImages'),
+                      '--first-mask', str(tmp_path / 'other.png'),
+                      '--config', PROPAGATION_CONFIG, '--checkpoint', 'none',
+                      '--out', str(tmp_path / 'out'))
+    assert result.returncode == 1
+    assert result.stderr.startswith('error: ')
+    assert 'other.png: mask size 100x100' in result.stderr
+    assert 'Traceback' not in result.stderr
+    assert not (tmp_path / 'out').exists()
 
 
 def test_open_frame_folder_is_lazy_and_sorted(judo):
@@ -260,6 +277,19 @@ def test_config_of_another_task():
         init_video_segmentor(KEYPOINT_CONFIG, 'none', 'propagation', 'cpu')
     with pytest.raises(ValueError, match='task must be one of'):
         init_video_segmentor(DISCOVERY_CONFIG, 'none', 'tracking', 'cpu')
+
+
+def test_video_names(judo, tmp_path):
+    assert video_name(judo / 'JPEGImages') == 'judo'
+    assert video_name(judo) == 'judo'
+    (tmp_path / 'holiday.mp4').write_bytes(b'')
+    assert video_name(tmp_path / 'holiday.mp4') == 'holiday'
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='CUDA is available')
+def test_cuda_asked_without_cuda():
+    with pytest.raises(ValueError, match='CUDA is not available'):
+        init_video_segmentor(DISCOVERY_CONFIG, 'none', 'discovery', 'cuda')
 
 
 def test_missing_checkpoint(tmp_path):

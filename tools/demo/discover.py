@@ -12,13 +12,14 @@ work on long or large videos. The default ``--out`` is
 ``work_dirs/demo/<video name>``.
 """
 import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
 from mmengine.logging import MMLogger
 
 from mmsmtc.apis import (init_video_segmentor, open_video,
-                         save_video_predictions, segment_video)
+                         save_video_predictions, segment_video, video_name)
 
 
 def parse_args():
@@ -39,21 +40,31 @@ def parse_args():
     return parser.parse_args()
 
 
-def main():
-    args = parse_args()
-    video = Path(args.video)
-    out_dir = Path(args.out or Path('work_dirs', 'demo', video.stem))
+def run(args) -> None:
+    """Discover the objects of ``args.video`` and write the outputs."""
+    name = video_name(args.video)
+    frames, names, fps = open_video(args.video, args.max_frames,
+                                    args.max_side)
+    out_dir = Path(args.out or Path('work_dirs', 'demo', name))
     out_dir.mkdir(parents=True, exist_ok=True)
     # Weight-initialisation details go to the log file, not the terminal.
     MMLogger.get_instance('mmsmtc_demo', log_file=str(out_dir / 'demo.log'))
-    frames, names, fps = open_video(video, args.max_frames, args.max_side)
     model = init_video_segmentor(args.config, args.checkpoint, 'discovery',
                                  args.device)
-    masks = segment_video(model, frames, names, video.stem)
+    masks = segment_video(model, frames, names, name)
     paths = save_video_predictions(out_dir, frames, names, masks, fps)
     objects = np.count_nonzero(np.unique(masks))
     print(f'{len(names)} frames, {objects} objects: masks in '
           f'{paths["masks"]}, overlay {paths["overlay"]}')
+
+
+def main():
+    args = parse_args()
+    try:
+        run(args)
+    except (FileNotFoundError, ValueError) as error:
+        # Bad input (video, mask, config, checkpoint): the message names it.
+        sys.exit(f'error: {error}')
 
 
 if __name__ == '__main__':

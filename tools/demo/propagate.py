@@ -14,12 +14,13 @@ mp4v codec) and the log ``<out>/demo.log``. ``--max-frames`` and
 is ``work_dirs/demo/<video name>``.
 """
 import argparse
+import sys
 from pathlib import Path
 
 from mmengine.logging import MMLogger
 
 from mmsmtc.apis import (init_video_segmentor, open_video, read_first_mask,
-                         save_video_predictions, segment_video)
+                         save_video_predictions, segment_video, video_name)
 
 
 def parse_args():
@@ -42,21 +43,32 @@ def parse_args():
     return parser.parse_args()
 
 
-def main():
-    args = parse_args()
-    video = Path(args.video)
-    out_dir = Path(args.out or Path('work_dirs', 'demo', video.stem))
+def run(args) -> None:
+    """Propagate ``args.first_mask`` through ``args.video``; write the
+    outputs."""
+    name = video_name(args.video)
+    frames, names, fps = open_video(args.video, args.max_frames,
+                                    args.max_side)
+    first_mask = read_first_mask(args.first_mask, frames)
+    out_dir = Path(args.out or Path('work_dirs', 'demo', name))
     out_dir.mkdir(parents=True, exist_ok=True)
     # Weight-initialisation details go to the log file, not the terminal.
     MMLogger.get_instance('mmsmtc_demo', log_file=str(out_dir / 'demo.log'))
-    frames, names, fps = open_video(video, args.max_frames, args.max_side)
-    first_mask = read_first_mask(args.first_mask, frames)
     model = init_video_segmentor(args.config, args.checkpoint, 'propagation',
                                  args.device)
-    masks = segment_video(model, frames, names, video.stem, first_mask)
+    masks = segment_video(model, frames, names, name, first_mask)
     paths = save_video_predictions(out_dir, frames, names, masks, fps)
     print(f'{len(names)} frames: masks in {paths["masks"]}, overlay '
           f'{paths["overlay"]}')
+
+
+def main():
+    args = parse_args()
+    try:
+        run(args)
+    except (FileNotFoundError, ValueError) as error:
+        # Bad input (video, mask, config, checkpoint): the message names it.
+        sys.exit(f'error: {error}')
 
 
 if __name__ == '__main__':
