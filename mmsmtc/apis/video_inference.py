@@ -17,6 +17,7 @@ import torch
 from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.model import BaseModel
+from mmengine.runner import set_random_seed
 
 from mmsmtc.datasets.frame_io import read_mask
 from mmsmtc.registry import MODELS
@@ -36,7 +37,8 @@ MAX_MASK_SIZE_GAP = 2
 def init_video_segmentor(config: Union[str, Config],
                          checkpoint: Optional[str],
                          task: str,
-                         device: Optional[str] = None) -> BaseModel:
+                         device: Optional[str] = None,
+                         seed: Optional[int] = 0) -> BaseModel:
     """Build a test config's segmentor, load its weights, move it.
 
     Args:
@@ -46,6 +48,9 @@ def init_video_segmentor(config: Union[str, Config],
             of the config's initialisation (``init_cfg``, random if none).
         task: ``'discovery'`` or ``'propagation'`` (see :data:`TASK_MODELS`).
         device: ``'cpu'``, ``'cuda'``...; None picks CUDA when available.
+        seed: Seeds every generator before the model is built, so random
+            initialisations and SMTC's slot sampling repeat run to run;
+            None leaves the generators as they are.
 
     Returns:
         BaseModel: The segmentor in eval mode on ``device``.
@@ -75,6 +80,8 @@ def init_video_segmentor(config: Union[str, Config],
         raise ValueError(f'device {device!r}: CUDA is not available here '
                          "(use --device cpu)")
     register_all_modules(init_default_scope=True)
+    if seed is not None:
+        set_random_seed(seed)
     model = MODELS.build(model_cfg)
     if checkpoint is None or str(checkpoint).lower() == 'none':
         print_log('no checkpoint: weights as the config initialises them',

@@ -33,6 +33,8 @@ def parse_args():
                         'work_dirs/demo/<video name>)')
     parser.add_argument('--device', help='cpu, cuda, cuda:1... (default: '
                         'cuda if available)')
+    parser.add_argument('--seed', type=int, default=0,
+                        help='seed of the random generators (default: 0)')
     parser.add_argument('--max-frames', type=int,
                         help='only the first N frames')
     parser.add_argument('--max-side', type=int,
@@ -50,7 +52,7 @@ def run(args) -> None:
     # Weight-initialisation details go to the log file, not the terminal.
     MMLogger.get_instance('mmsmtc_demo', log_file=str(out_dir / 'demo.log'))
     model = init_video_segmentor(args.config, args.checkpoint, 'discovery',
-                                 args.device)
+                                 args.device, args.seed)
     masks = segment_video(model, frames, names, name)
     paths = save_video_predictions(out_dir, frames, names, masks, fps)
     objects = np.count_nonzero(np.unique(masks))

@@ -36,6 +36,8 @@ def parse_args():
                         'work_dirs/demo/<video name>)')
     parser.add_argument('--device', help='cpu, cuda, cuda:1... (default: '
                         'cuda if available)')
+    parser.add_argument('--seed', type=int, default=0,
+                        help='seed of the random generators (default: 0)')
     parser.add_argument('--max-frames', type=int,
                         help='only the first N frames')
     parser.add_argument('--max-side', type=int,
@@ -55,7 +57,7 @@ def run(args) -> None:
     # Weight-initialisation details go to the log file, not the terminal.
     MMLogger.get_instance('mmsmtc_demo', log_file=str(out_dir / 'demo.log'))
     model = init_video_segmentor(args.config, args.checkpoint, 'propagation',
-                                 args.device)
+                                 args.device, args.seed)
     masks = segment_video(model, frames, names, name, first_mask)
     paths = save_video_predictions(out_dir, frames, names, masks, fps)
     print(f'{len(names)} frames: masks in {paths["masks"]}, overlay '
