@@ -24,6 +24,7 @@ the environment variable ``MMSMTC_ALLOW_UNSAFE_CHECKPOINTS=1`` (set by
 ``tools/train.py --allow-unsafe-checkpoints``). The refusal names the file
 and the offending global.
 """
+import argparse
 import os
 import os.path as osp
 import pickle
@@ -51,9 +52,10 @@ def _numpy_pickle_globals() -> List[Callable]:
             np.dtype] + dtype_classes
 
 
-#: Every global an mmsmtc/MMEngine checkpoint may name besides torch's own.
+#: Every global an mmsmtc/MMEngine checkpoint may name besides torch's own
+#: (``argparse.Namespace``: DINO training checkpoints store their ``args``).
 CHECKPOINT_SAFE_GLOBALS: List[Callable] = _numpy_pickle_globals() + [
-    HistoryBuffer
+    HistoryBuffer, argparse.Namespace
 ]
 
 

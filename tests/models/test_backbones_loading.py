@@ -387,3 +387,21 @@ def test_converter_real_vit_s16_round_trip(tmp_path):
              init_cfg=dict(type='Pretrained', checkpoint=str(out))))
     model.init_weights()
     assert_loaded(model, state)
+
+
+def test_reads_mmengine_training_checkpoints(tmp_path):
+    """``tools/train.py`` checkpoints (message hub, numpy) load weights-only."""
+    import numpy as np
+    from mmengine.logging import HistoryBuffer
+
+    from mmsmtc.models.backbones.checkpoint_key_map import read_checkpoint
+    buffer = HistoryBuffer()
+    buffer.update(0.5)
+    path = tmp_path / 'iter_2.pth'
+    torch.save(
+        dict(state_dict={'w': torch.ones(1)},
+             message_hub=dict(log_scalars={'train/loss': buffer},
+                              runtime_info={'eta': np.float64(1.0)}),
+             rng_state=dict(numpy=np.random.get_state())), path)
+    assert torch.equal(read_checkpoint(path)['state_dict']['w'],
+                       torch.ones(1))

@@ -5,9 +5,11 @@ A backbone never trusts the key names of a foreign checkpoint. It publishes a
 deliberately leaves unused) and :func:`load_mapped_checkpoint` does the rest:
 
 1. :func:`read_checkpoint` -- ``torch.load(..., weights_only=True)``; only
-   tensors, containers and ``argparse.Namespace`` (the ``args`` entry of a
-   DINO training checkpoint) are unpickled. Anything else is refused with a
-   pointer to ``tools/model_converters/dino_to_mmsmtc.py``.
+   tensors, containers and the allow-list of
+   :data:`mmsmtc.engine.checkpoint.CHECKPOINT_SAFE_GLOBALS` (what MMEngine
+   training checkpoints store, and ``argparse.Namespace``, the ``args`` entry
+   of a DINO training checkpoint) are unpickled. Anything else is refused
+   with a pointer to ``tools/model_converters/dino_to_mmsmtc.py``.
 2. :func:`select_state_dict` -- picks ``teacher``/``student`` from a DINO
    training checkpoint (or ``state_dict``/``model_state_dict``/``model``) and
    strips the wrapper prefixes ``module.``, ``backbone.`` and ``encoder.``.
@@ -15,7 +17,6 @@ deliberately leaves unused) and :func:`load_mapped_checkpoint` does the rest:
    checkpoint whose shapes disagree with the module or that fills nothing,
    and reports loaded / missing / unexpected / ignored keys.
 """
-import argparse
 import logging
 import pickle
 from dataclasses import dataclass, field
@@ -26,9 +27,8 @@ import torch
 from mmengine.logging import print_log
 from torch import nn
 
-#: Non-tensor classes a checkpoint may contain and still load with
-#: ``weights_only=True`` (DINO stores its argparse arguments as ``args``).
-SAFE_CHECKPOINT_GLOBALS = (argparse.Namespace, )
+from mmsmtc.engine.checkpoint import CHECKPOINT_SAFE_GLOBALS
+
 #: Prefixes added by DDP (``module.``), DINO's MultiCropWrapper
 #: (``backbone.``) and the official SMTC model (``encoder.``).
 WRAPPER_PREFIXES = ('module.', 'backbone.', 'encoder.')
@@ -98,7 +98,7 @@ def read_checkpoint(path: Union[str, Path],
     if not path.is_file():
         raise FileNotFoundError(f'checkpoint {path} does not exist')
     try:
-        with torch.serialization.safe_globals(list(SAFE_CHECKPOINT_GLOBALS)):
+        with torch.serialization.safe_globals(CHECKPOINT_SAFE_GLOBALS):
             checkpoint = torch.load(
                 path, map_location='cpu', weights_only=not allow_pickle)
     except pickle.UnpicklingError as error:
