@@ -4,25 +4,22 @@ The work directory is chosen as: ``--work-dir`` > ``work_dir`` in the config
 > ``work_dirs/<config name>``. The resolved config is saved there.
 """
 import argparse
-import os
-import os.path as osp
 
-import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint
 
-from mmsmtc.engine.checkpoint import UNSAFE_ENV_VAR
 from mmsmtc.models.segmentors import load_strict
 from mmsmtc.utils import collect_env, register_all_modules
+from mmsmtc.utils.launch import (add_launch_args, init_cpu_process_group,
+                                 load_launch_config)
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description='Train an mmsmtc model')
     parser.add_argument('config', help='train config file path')
-    parser.add_argument('--work-dir', help='directory for logs and models')
     parser.add_argument(
         '--resume', nargs='?', const='auto', default=None,
         help='resume from CKPT, or from the latest checkpoint in the work '
@@ -30,38 +27,12 @@ def parse_args():
     parser.add_argument(
         '--amp', action='store_true',
         help='automatic mixed precision (needs a CUDA device)')
-    parser.add_argument(
-        '--allow-unsafe-checkpoints', action='store_true',
-        help='unpickle arbitrary objects in checkpoints (trusted files only)')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override config settings, e.g. train_cfg.max_iters=100')
-    parser.add_argument(
-        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none', help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    add_launch_args(parser)
+    return parser.parse_args()
 
 
 def build_config(args) -> Config:
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
-    if args.launcher != 'none' and not torch.cuda.is_available():
-        # CPU-only processes: gloo collectives, DDP without device ids.
-        cfg.env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
-        cfg.model_wrapper_cfg = dict(
-            cfg.get('model_wrapper_cfg')
-            or dict(type='MMDistributedDataParallel'),
-            device_ids=None)
+    cfg = load_launch_config(args)
     if args.amp:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
@@ -93,18 +64,6 @@ class FittingCheckpointRunner(Runner):
         return super().load_checkpoint(filename, *args, **kwargs)
 
 
-def init_cpu_process_group(cfg: Config) -> None:
-    """Start the gloo process group on a machine without CUDA.
-
-    MMEngine's ``pytorch`` launcher calls ``torch.cuda.set_device``, which
-    fails without a GPU; the Runner skips its own initialisation when the
-    group already exists.
-    """
-    if cfg.launcher == 'pytorch' and not torch.cuda.is_available() and \
-            not torch.distributed.is_initialized():
-        torch.distributed.init_process_group(backend='gloo')
-
-
 def log_batch_and_lr(runner: Runner, cfg: Config) -> None:
     """Print the global batch size and the learning-rate scaling rule."""
     per_gpu = cfg.train_dataloader.batch_size
@@ -123,8 +82,6 @@ def log_batch_and_lr(runner: Runner, cfg: Config) -> None:
 
 def main():
     args = parse_args()
-    if args.allow_unsafe_checkpoints:
-        os.environ[UNSAFE_ENV_VAR] = '1'
     register_all_modules(init_default_scope=False)
     cfg = build_config(args)
     init_cpu_process_group(cfg)

@@ -55,7 +55,8 @@ def last_lines(result, count=3):
 
 def build_args(config, work_dir=None, resume=None):
     return Namespace(config=str(config), work_dir=work_dir, resume=resume,
-                     amp=False, cfg_options=None, launcher='none')
+                     amp=False, cfg_options=None, launcher='none',
+                     local_rank=0, allow_unsafe_checkpoints=False)
 
 
 def test_work_dir_rule_cli_then_config_then_config_name(tmp_path):
