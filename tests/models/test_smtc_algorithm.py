@@ -348,3 +348,15 @@ def test_backbone_output_must_be_a_map():
                  head=dict(type='TwoStageSlotAttention', in_channels=3))
     with pytest.raises(ValueError, match='key_index=-1'):
         model(torch.randn(1, 2, 3, 8, 8))
+
+
+def test_iteration_counter_survives_state_dict_round_trip(model):
+    model.train()
+    model(torch.randn(1, 2, 3, 32, 32), mode='loss')
+    model(torch.randn(1, 2, 3, 32, 32), mode='loss')
+    torch.manual_seed(0)
+    restored = MODELS.build(tiny_cfg(test_clip_len=4, grad_iter=2))
+    assert restored.backbone_frozen
+    restored.load_state_dict(model.state_dict())
+    assert int(restored.num_train_iters) == 2
+    assert not restored.backbone_frozen

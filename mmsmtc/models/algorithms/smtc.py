@@ -164,8 +164,12 @@ class SMTC(BaseModel):
             for part in BRANCH_PARTS
         })
         self.teacher.requires_grad_(False)
+        # The counter lives in a buffer (saved with checkpoints) and, for
+        # decisions on the host without a device synchronisation, in a
+        # Python int kept equal to it (see _load_from_state_dict).
         self.register_buffer('num_train_iters',
                              torch.zeros((), dtype=torch.long))
+        self._train_iters = 0
 
     # ------------------------------------------------------------------
     # teacher
@@ -190,7 +194,12 @@ class SMTC(BaseModel):
     @property
     def backbone_frozen(self) -> bool:
         """Whether the current training iteration keeps the backbone fixed."""
-        return int(self.num_train_iters) < self.grad_iter
+        return self._train_iters < self.grad_iter
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        """Load as usual, then mirror ``num_train_iters`` on the host."""
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+        self._train_iters = int(self.num_train_iters)
 
     @torch.no_grad()
     def update_teacher(self, include_backbone: bool = True) -> None:
@@ -309,7 +318,7 @@ class SMTC(BaseModel):
         if not losses:
             raise RuntimeError('SMTC.loss needs at least one of '
                                'semantic_loss, instance_loss, diversity_loss')
-        step = int(self.num_train_iters)
+        step = self._train_iters
         if step > 0:
             self.update_teacher(include_backbone=self.ema_backbone
                                 and step - 1 >= self.grad_iter)
@@ -318,6 +327,7 @@ class SMTC(BaseModel):
         with torch.no_grad():
             teacher_out = self._run_branch(self._augment(inputs), teacher=True)
         self.num_train_iters += 1
+        self._train_iters += 1
         return {
             f'loss_{name}': module(student_out, teacher_out)
             for name, module in losses.items()
