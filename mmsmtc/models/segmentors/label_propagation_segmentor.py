@@ -3,7 +3,6 @@ from typing import Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
-from mmengine.model import BaseModel
 from torch import nn
 
 from mmsmtc.apis.propagation import (first_frame_labels, joint_label_maps,
@@ -12,6 +11,7 @@ from mmsmtc.apis.propagation import (first_frame_labels, joint_label_maps,
                                      soft_labels_to_ids)
 from mmsmtc.registry import MODELS
 from mmsmtc.structures import VideoDataSample
+from .base import PredictOnlySegmentor
 from .checkpoint_fit import load_strict, read_state_dict, select_prefix
 
 #: What the propagated labels are and how they are read out.
@@ -29,7 +29,7 @@ def video_name(sample: VideoDataSample) -> str:
 
 
 @MODELS.register_module()
-class LabelPropagationSegmentor(BaseModel):
+class LabelPropagationSegmentor(PredictOnlySegmentor):
     """Propagate frame-0 labels through each test video.
 
     Call graph of ``predict`` for one video (``T`` frames of ``H x W``)::
@@ -128,16 +128,6 @@ class LabelPropagationSegmentor(BaseModel):
         backbone = self.propagator.backbone
         load_strict(backbone, encoder, path,
                     f'backbone ({type(backbone).__name__})')
-
-    def forward(self,
-                inputs: list,
-                data_samples: Optional[List[VideoDataSample]] = None,
-                mode: str = 'predict'):
-        """Only ``'predict'``: there is nothing to train here."""
-        if mode != 'predict':
-            raise ValueError(f'{type(self).__name__} is test-only: mode must '
-                             f"be 'predict', got {mode!r}")
-        return self.predict(inputs, data_samples)
 
     @torch.no_grad()
     def predict(self, inputs: list,

@@ -3,13 +3,13 @@ object on DAVIS-16, SegTrack-v2 and FBMS-59)."""
 from typing import Dict, List, Optional, Sequence, Union
 
 import torch
-from mmengine.model import BaseModel
 from torch import nn
 
 from mmsmtc.apis.propagation import resize_frames
 from mmsmtc.models.algorithms.smtc import BRANCH_PARTS, clip_frame_indices
 from mmsmtc.registry import MODELS
 from mmsmtc.structures import VideoDataSample
+from .base import PredictOnlySegmentor
 from .checkpoint_fit import load_strict, read_state_dict, select_prefix
 from .label_propagation_segmentor import video_name
 
@@ -20,7 +20,7 @@ PREDICTION_FIELDS = ('pred_semantic_logits', 'pred_instance_masks',
 
 
 @MODELS.register_module()
-class ObjectDiscoverySegmentor(BaseModel):
+class ObjectDiscoverySegmentor(PredictOnlySegmentor):
     """SMTC slots -> object ids (or one foreground) for each test video.
 
     Call graph of ``predict`` for one video (``T`` frames of ``H x W``)::
@@ -96,16 +96,6 @@ class ObjectDiscoverySegmentor(BaseModel):
             for part in BRANCH_PARTS:
                 getattr(self.smtc, part).load_state_dict(
                     self.smtc.teacher[part].state_dict())
-
-    def forward(self,
-                inputs: list,
-                data_samples: Optional[List[VideoDataSample]] = None,
-                mode: str = 'predict'):
-        """Only ``'predict'``: train the ``SMTC`` model itself instead."""
-        if mode != 'predict':
-            raise ValueError(f'{type(self).__name__} is test-only: mode must '
-                             f"be 'predict', got {mode!r}")
-        return self.predict(inputs, data_samples)
 
     @torch.no_grad()
     def predict(self, inputs: list,
