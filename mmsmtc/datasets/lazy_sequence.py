@@ -15,42 +15,24 @@ from .frame_io import read_mask, read_rgb_frame
 PathLike = Union[str, Path]
 
 
-class LazyFrameSequence:
-    """The RGB frames of a video, decoded one at a time.
+class _LazyStack:
+    """Indexing, iteration and ``np.asarray`` over items decoded on demand.
 
-    Args:
-        paths: The ``T`` frame files, in temporal order.
-        frame_shape: ``(H, W)`` every frame must have (the first frame's
-            size, read from its header).
-
-    Indexing with an int returns one ``(H, W, 3)`` uint8 RGB frame; with a
-    slice or a list/array of ints, a ``(t, H, W, 3)`` uint8 array of the
-    selected frames.
-    ``np.asarray(sequence)`` decodes all ``T`` frames.
+    Subclasses set ``paths`` and implement ``shape`` (``(T, *item_shape)``)
+    and ``_decode(position) -> np.ndarray`` (one uint8 item).
     """
 
-    def __init__(self, paths: Sequence[PathLike],
-                 frame_shape: Tuple[int, int]) -> None:
-        self.paths = [str(path) for path in paths]
-        self.frame_shape = tuple(frame_shape)
+    paths: list
 
     def __len__(self) -> int:
         return len(self.paths)
 
     @property
-    def shape(self) -> Tuple[int, int, int, int]:
-        """``(T, H, W, 3)``, without decoding anything."""
-        return (len(self), *self.frame_shape, 3)
+    def shape(self) -> tuple:
+        raise NotImplementedError
 
     def _decode(self, position: int) -> np.ndarray:
-        path = self.paths[position]
-        frame = read_rgb_frame(path)
-        if frame.shape[:2] != self.frame_shape:
-            raise ValueError(
-                f'{path}: frame size {frame.shape[0]}x{frame.shape[1]} '
-                f'differs from the video frame size '
-                f'{self.frame_shape[0]}x{self.frame_shape[1]}')
-        return frame
+        raise NotImplementedError
 
     def __getitem__(self, index: Union[int, slice, Sequence[int],
                                        np.ndarray]) -> np.ndarray:
@@ -69,15 +51,50 @@ class LazyFrameSequence:
             yield self._decode(position)
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
-        frames = self[:]
-        return frames if dtype is None else frames.astype(dtype)
+        items = self[:]
+        return items if dtype is None else items.astype(dtype)
+
+
+class LazyFrameSequence(_LazyStack):
+    """The RGB frames of a video, decoded one at a time.
+
+    Args:
+        paths: The ``T`` frame files, in temporal order.
+        frame_shape: ``(H, W)`` every frame must have (the first frame's
+            size, read from its header).
+
+    Indexing with an int returns one ``(H, W, 3)`` uint8 RGB frame; with a
+    slice or a list/array of ints, a ``(t, H, W, 3)`` uint8 array of the
+    selected frames.
+    ``np.asarray(sequence)`` decodes all ``T`` frames.
+    """
+
+    def __init__(self, paths: Sequence[PathLike],
+                 frame_shape: Tuple[int, int]) -> None:
+        self.paths = [str(path) for path in paths]
+        self.frame_shape = tuple(frame_shape)
+
+    @property
+    def shape(self) -> Tuple[int, int, int, int]:
+        """``(T, H, W, 3)``, without decoding anything."""
+        return (len(self), *self.frame_shape, 3)
+
+    def _decode(self, position: int) -> np.ndarray:
+        path = self.paths[position]
+        frame = read_rgb_frame(path)
+        if frame.shape[:2] != self.frame_shape:
+            raise ValueError(
+                f'{path}: frame size {frame.shape[0]}x{frame.shape[1]} '
+                f'differs from the video frame size '
+                f'{self.frame_shape[0]}x{self.frame_shape[1]}')
+        return frame
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(num_frames={len(self)}, '
                 f'frame_shape={self.frame_shape})')
 
 
-class LazyMaskSequence:
+class LazyMaskSequence(_LazyStack):
     """The annotated masks of a video, read one at a time.
 
     Args:
@@ -102,38 +119,15 @@ class LazyMaskSequence:
         self.max_size_gap = max_size_gap
         self.binarize = binarize
 
-    def __len__(self) -> int:
-        return len(self.paths)
-
     @property
     def shape(self) -> Tuple[int, int, int]:
         """``(T_a, H, W)``, without reading anything."""
         return (len(self), *self.frame_shape)
 
-    def _read(self, position: int) -> np.ndarray:
+    def _decode(self, position: int) -> np.ndarray:
         mask = read_mask(self.paths[position], self.frame_shape,
                          self.max_size_gap)
         return (mask > 0).astype(np.uint8) if self.binarize else mask
-
-    def __getitem__(self, index: Union[int, slice, Sequence[int],
-                                       np.ndarray]) -> np.ndarray:
-        if isinstance(index, slice):
-            positions = range(*index.indices(len(self)))
-        elif isinstance(index, (list, tuple, np.ndarray)):
-            positions = [range(len(self))[int(p)] for p in index]
-        else:
-            return self._read(range(len(self))[index])
-        if len(positions):
-            return np.stack([self._read(p) for p in positions])
-        return np.zeros((0, *self.frame_shape), np.uint8)
-
-    def __iter__(self) -> Iterator[np.ndarray]:
-        for position in range(len(self)):
-            yield self._read(position)
-
-    def __array__(self, dtype=None, copy=None) -> np.ndarray:
-        masks = self[:]
-        return masks if dtype is None else masks.astype(dtype)
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(num_masks={len(self)}, '
