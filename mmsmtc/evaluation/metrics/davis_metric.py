@@ -2,14 +2,13 @@
 from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
-from mmengine.evaluator import BaseMetric
 
 from mmsmtc.registry import METRICS
 from ..functional.davis import (MAX_PROPOSALS, evaluate_sequence,
                                 global_statistics, num_gt_objects)
-from .sample_utils import (annotated_predictions, sample_array,
-                                   sample_as_dict, video_name_of,
-                                   write_mask_pngs)
+from .base import PredictionWritingMetric
+from .sample_utils import (annotated_predictions, sample_array, sample_as_dict,
+                           video_name_of)
 
 TASKS = ('semi-supervised', 'unsupervised')
 
@@ -43,7 +42,7 @@ def _gt_frames(sample: dict) -> List[np.ndarray]:
 
 
 @METRICS.register_module()
-class DAVISMetric(BaseMetric):
+class DAVISMetric(PredictionWritingMetric):
     """DAVIS-2017 region (J) and boundary (F) measures, official protocol.
 
     ``process`` evaluates each video at once (see
@@ -73,14 +72,11 @@ class DAVISMetric(BaseMetric):
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
                  collect_dir: Optional[str] = None) -> None:
-        super().__init__(collect_device, prefix, collect_dir)
+        super().__init__(format_only, output_dir, collect_device, prefix,
+                         collect_dir)
         if task not in TASKS:
             raise ValueError(f'task must be one of {TASKS}, got {task!r}')
-        if format_only and output_dir is None:
-            raise ValueError('format_only=True needs an output_dir')
         self.task = task
-        self.format_only = format_only
-        self.output_dir = output_dir
 
     def _evaluate_video(self, sample: dict,
                         pred_masks: np.ndarray) -> Dict[str, dict]:
@@ -112,9 +108,7 @@ class DAVISMetric(BaseMetric):
         """Reduce each video to the statistics of its object rows."""
         for sample in map(sample_as_dict, data_samples):
             pred_masks = sample_array(sample, 'pred_masks')
-            if self.output_dir is not None:
-                write_mask_pngs(self.output_dir, sample, pred_masks)
-            if self.format_only:
+            if not self.write_masks(sample, pred_masks):
                 continue
             self.results.append(
                 dict(video_name=video_name_of(sample),

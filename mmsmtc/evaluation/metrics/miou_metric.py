@@ -2,17 +2,16 @@
 from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
-from mmengine.evaluator import BaseMetric
 
 from mmsmtc.registry import METRICS
 from ..functional.segmentation import (VIP_PART_CLASSES, per_class_iou,
                                        mean_iou, video_confusion_matrix)
-from .sample_utils import (sample_array, sample_as_dict, video_name_of,
-                                   write_mask_pngs)
+from .base import PredictionWritingMetric
+from .sample_utils import sample_array, sample_as_dict, video_name_of
 
 
 @METRICS.register_module()
-class MIoUMetric(BaseMetric):
+class MIoUMetric(PredictionWritingMetric):
     """mIoU over one confusion matrix of all annotated frames of all videos.
 
     Follows the ATEN VIP script (see
@@ -44,7 +43,8 @@ class MIoUMetric(BaseMetric):
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
                  collect_dir: Optional[str] = None) -> None:
-        super().__init__(collect_device, prefix, collect_dir)
+        super().__init__(format_only, output_dir, collect_device, prefix,
+                         collect_dir)
         if num_classes < 1:
             raise ValueError(
                 f'num_classes must be positive, got {num_classes}')
@@ -54,20 +54,14 @@ class MIoUMetric(BaseMetric):
         if len(class_names) != num_classes:
             raise ValueError(f'{len(class_names)} class_names for '
                              f'num_classes={num_classes}')
-        if format_only and output_dir is None:
-            raise ValueError('format_only=True needs an output_dir')
         self.num_classes = num_classes
         self.class_names = list(class_names)
-        self.format_only = format_only
-        self.output_dir = output_dir
 
     def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
         """Reduce each video to its ``(C, C)`` confusion matrix."""
         for sample in map(sample_as_dict, data_samples):
             pred_masks = sample_array(sample, 'pred_masks')
-            if self.output_dir is not None:
-                write_mask_pngs(self.output_dir, sample, pred_masks)
-            if self.format_only:
+            if not self.write_masks(sample, pred_masks):
                 continue
             confusion = video_confusion_matrix(
                 sample_array(sample, 'gt_masks'), pred_masks, self.num_classes,

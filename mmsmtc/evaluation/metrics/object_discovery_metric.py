@@ -2,18 +2,17 @@
 from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
-from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
 from mmsmtc.registry import METRICS
 from ..functional.object_discovery import video_ari, video_mbo
-from .sample_utils import (annotated_predictions, sample_array,
-                                   sample_as_dict, video_name_of,
-                                   write_mask_pngs)
+from .base import PredictionWritingMetric
+from .sample_utils import (annotated_predictions, sample_array, sample_as_dict,
+                           video_name_of)
 
 
 @METRICS.register_module()
-class ObjectDiscoveryMetric(BaseMetric):
+class ObjectDiscoveryMetric(PredictionWritingMetric):
     """Video FG-ARI and video mBO as VideoSAUR computes them.
 
     Each video's annotated frames are scored together (ids must persist over
@@ -44,22 +43,17 @@ class ObjectDiscoveryMetric(BaseMetric):
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
                  collect_dir: Optional[str] = None) -> None:
-        super().__init__(collect_device, prefix, collect_dir)
-        if format_only and output_dir is None:
-            raise ValueError('format_only=True needs an output_dir')
+        super().__init__(format_only, output_dir, collect_device, prefix,
+                         collect_dir)
         self.ignore_background = ignore_background
         self.void_id = void_id
-        self.format_only = format_only
-        self.output_dir = output_dir
 
     def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
         """Reduce each video to its ARI and mBO (None when undefined)."""
         for sample in map(sample_as_dict, data_samples):
             name = video_name_of(sample)
             pred_masks = sample_array(sample, 'pred_masks')
-            if self.output_dir is not None:
-                write_mask_pngs(self.output_dir, sample, pred_masks)
-            if self.format_only:
+            if not self.write_masks(sample, pred_masks):
                 continue
             gt_masks = sample_array(sample, 'gt_masks')
             pred_masks = annotated_predictions(sample, pred_masks, gt_masks)

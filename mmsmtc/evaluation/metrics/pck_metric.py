@@ -3,12 +3,12 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
-from mmengine.evaluator import BaseMetric
 
 from mmsmtc.registry import METRICS
 from ..functional.keypoints import (joint_hit_counts,
                                     normalised_joint_distances,
                                     pck_from_counts)
+from .base import PredictionWritingMetric
 from .sample_utils import sample_array, sample_as_dict, video_name_of
 
 
@@ -17,7 +17,7 @@ def _alpha_key(alpha: float) -> str:
 
 
 @METRICS.register_module()
-class PCKMetric(BaseMetric):
+class PCKMetric(PredictionWritingMetric):
     """PCK@alpha of propagated keypoints, as CRW's ``eval_pck.py``.
 
     Distances are normalised by ``0.6 x`` the diagonal of the box of the
@@ -49,16 +49,13 @@ class PCKMetric(BaseMetric):
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
                  collect_dir: Optional[str] = None) -> None:
-        super().__init__(collect_device, prefix, collect_dir)
+        super().__init__(format_only, output_dir, collect_device, prefix,
+                         collect_dir)
         alphas = [float(alpha) for alpha in alphas]
         if not alphas or any(alpha <= 0 for alpha in alphas):
             raise ValueError(f'alphas must be positive numbers, got {alphas}')
-        if format_only and output_dir is None:
-            raise ValueError('format_only=True needs an output_dir')
         self.alphas = alphas
         self.skip_first_frame = skip_first_frame
-        self.format_only = format_only
-        self.output_dir = output_dir
 
     def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
         """Reduce each video to per-joint hit counts and totals."""

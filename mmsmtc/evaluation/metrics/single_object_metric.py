@@ -1,18 +1,18 @@
 """Single-object discovery J for DAVIS-2016, SegTrack-v2 and FBMS-59."""
 from typing import Any, Dict, List, Optional, Sequence
 
-from mmengine.evaluator import BaseMetric
 
 from mmsmtc.registry import METRICS
 from ..functional.single_object import (frame_intersections_unions,
                                         frame_jaccard, frame_mean_j,
                                         sequence_mean_j)
-from .sample_utils import (annotated_predictions, sample_array,
-                           sample_as_dict, video_name_of, write_mask_pngs)
+from .base import PredictionWritingMetric
+from .sample_utils import (annotated_predictions, sample_array, sample_as_dict,
+                           video_name_of)
 
 
 @METRICS.register_module()
-class SingleObjectMetric(BaseMetric):
+class SingleObjectMetric(PredictionWritingMetric):
     """Foreground J of single-object video discovery.
 
     All ground-truth objects merge into one foreground (id > 0 except
@@ -47,21 +47,16 @@ class SingleObjectMetric(BaseMetric):
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
                  collect_dir: Optional[str] = None) -> None:
-        super().__init__(collect_device, prefix, collect_dir)
-        if format_only and output_dir is None:
-            raise ValueError('format_only=True needs an output_dir')
+        super().__init__(format_only, output_dir, collect_device, prefix,
+                         collect_dir)
         self.void_id = void_id
         self.drop_first_last = drop_first_last
-        self.format_only = format_only
-        self.output_dir = output_dir
 
     def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
         """Reduce each video to per-frame intersections and unions."""
         for sample in map(sample_as_dict, data_samples):
             pred_masks = sample_array(sample, 'pred_masks')
-            if self.output_dir is not None:
-                write_mask_pngs(self.output_dir, sample, pred_masks)
-            if self.format_only:
+            if not self.write_masks(sample, pred_masks):
                 continue
             gt_masks = sample_array(sample, 'gt_masks')
             pred_masks = annotated_predictions(sample, pred_masks, gt_masks)
