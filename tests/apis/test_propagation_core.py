@@ -217,7 +217,7 @@ def test_streaming_engine_keeps_only_the_context_frames():
         feats[0], labels, topk=3, radius=2, temperature=0.1, n_context=2)
     for frame in range(1, 7):
         engine.step(feats[frame])
-        assert len(engine._history) <= 2
+        assert len(engine._bank) <= 2
 
 
 @pytest.mark.parametrize('kwargs, message', [

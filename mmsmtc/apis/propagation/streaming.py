@@ -4,14 +4,21 @@ Implements the "Core" section of the protocol (``label_propagation.md``)
 without ever forming the ``(sources x cells) x cells`` affinity:
 
 * frame 0 (long-term memory) is scored densely, in bounded blocks of
-  target cells, keeping only each target's top-k;
+  target cells, keeping only each target's best candidates;
 * the rest runs in ``tile_size x tile_size`` tiles of target cells;
 * a short-term source frame is scored only on the window of cells within
   ``radius`` of the tile (cells outside the radius get the official excluded
   logit ``(-1e10 + cos) / temperature``, which in float32 is
   ``-1e10 / temperature``, and a softmax weight of exactly 0);
-* each source group keeps its own top-k, then the groups are merged; with
-  the tie rule of :mod:`.topk` this is exactly the top-k over all sources.
+* scoring is a screen in the working dtype: each source group keeps its
+  ``topk + SCREEN_EXTRA`` best candidates, the groups are pooled, and every
+  candidate within the proven error margin of the k-th screened logit is
+  rescored in float64, where the top-k is taken with ties to the first
+  source in protocol order (:mod:`.topk`). A target whose retained
+  candidates might miss one above the margin (a group or the pool full of
+  near-ties) is resolved from all its logits instead. The softmax and the
+  label aggregation run in float64, so the result is the exact one whatever
+  the tile size, device or summation order.
 
 The frame-0 copies that pad the short-term list early in the video are
 scored on their window once, whatever their number. Only frame 0 and the
@@ -20,11 +27,11 @@ last ``n_context`` frames are kept.
 from typing import Dict, List, Tuple, Union
 
 import torch
-import torch.nn.functional as F
 
+from .frame_bank import FrameBank, FrameFeatures, prepare_features
 from .geometry import (context_frame_indices, grid_coordinates, iter_tiles,
                        radius_reach, within_radius)
-from .topk import merge_topk, topk_lowest_index
+from .topk import logit_error_bound, merge_topk, pad_ragged_rows
 from .validation import (check_first_labels, check_frame_features,
                          check_propagation_settings, check_topk_fits)
 
@@ -36,6 +43,8 @@ EXCLUDED_MASK_VALUE = -1e10
 FRAME0_BLOCK_ELEMENTS = 2**24
 #: Radius masks kept, one per tile-in-window geometry (first in, first out).
 WINDOW_MASK_CACHE_SIZE = 32
+#: Candidates kept per source group beyond ``topk`` for the exact rescoring.
+SCREEN_EXTRA = 8
 
 
 def excluded_logit(temperature: float,
@@ -48,13 +57,6 @@ def excluded_logit(temperature: float,
     """
     return (torch.tensor(EXCLUDED_MASK_VALUE, dtype=dtype) /
             temperature).item()
-
-
-def normalise_channels_last(feats: torch.Tensor,
-                            dtype: torch.dtype) -> torch.Tensor:
-    """L2-normalise ``(C, h, w)`` features over C into ``(h, w, C)``."""
-    feats = F.normalize(feats.to(dtype), dim=0)
-    return feats.permute(1, 2, 0).contiguous()
 
 
 class StreamingLabelPropagation:
@@ -73,12 +75,14 @@ class StreamingLabelPropagation:
         topk, radius, temperature, n_context: The protocol settings.
         tile_size: Side of the square tiles of target cells scored together;
             it bounds memory and never changes the result.
-        bank_device: Where the features and labels of the last
+        bank_device: Where the features and labels of frame 0 and the last
             ``n_context`` frames are kept (e.g. ``'cpu'`` when they do not
             fit on the accelerator); ``None`` keeps them with the features.
-            Frame 0 always stays on the device of the features, where all
+            A copy of frame 0 stays on the device of the features, where all
             scoring happens.
-        dtype: The floating type of all computation (float32 by default).
+        dtype: The floating type of the screening, of the stored features
+            and labels and of the output (float32 by default); candidates
+            are always decided, weighted and aggregated in float64.
     """
 
     def __init__(self,
@@ -116,13 +120,14 @@ class StreamingLabelPropagation:
         self.bank_device = torch.device(
             bank_device) if bank_device is not None else self.device
         self._excluded = excluded_logit(temperature, dtype)
+        self._margin = 2 * logit_error_bound(self.num_channels, dtype,
+                                             temperature)
+        self._screened = self.topk + SCREEN_EXTRA
         self._reach = radius_reach(radius)
-        self._frame0 = normalise_channels_last(first_feats, dtype)
-        num_labels = first_labels.shape[0]
-        self._labels0 = first_labels.to(
-            self.bank_device,
-            dtype).permute(1, 2, 0).reshape(-1, num_labels)
-        self._history = _FrameBank(self.n_context)
+        self._frame0 = prepare_features(first_feats, dtype, temperature)
+        self._bank = FrameBank(
+            self.n_context, self._frame0,
+            first_labels.to(dtype).permute(1, 2, 0), self.bank_device)
         self._window_masks: Dict[tuple, torch.Tensor] = {}
         self.num_frames = 1
 
@@ -135,30 +140,23 @@ class StreamingLabelPropagation:
         Returns:
             torch.Tensor: ``(K, h, w)`` soft labels, on the features' device.
         """
-        check_frame_features(feats, f'feats of frame {self.num_frames}',
-                             ndim=3)
-        if tuple(feats.shape) != (self.num_channels, *self.grid):
-            raise ValueError(
-                f'feats of frame {self.num_frames} has shape '
-                f'{tuple(feats.shape)}, expected '
-                f'{(self.num_channels, *self.grid)} like frame 0')
-        target = normalise_channels_last(feats.to(self.device), self.dtype)
+        target = self._prepare(feats)
         context = context_frame_indices(self.num_frames, self.n_context)
+        slots = torch.tensor([self._bank.slot(f) for f in [0] + context],
+                             device=self.bank_device)
         height, width = self.grid
         prediction = torch.empty(
             height,
             width,
-            self._labels0.shape[1],
+            self._bank.labels.shape[-1],
             dtype=self.dtype,
             device=self.device)
-        frame0_values, frame0_cells = self._frame0_topk(
-            target.view(-1, self.num_channels))
+        frame0_values, frame0_cells = self._frame0_screen(
+            target.unit.view(-1, self.num_channels))
         for tile in iter_tiles(height, width, self.tile_size, self._reach):
-            tile_feats = target[tile.rows, tile.cols].reshape(
-                -1, self.num_channels)
             coords = grid_coordinates(tile.rows, tile.cols, self.device)
             tile_cells = coords[0] * width + coords[1]
-            tile_labels = self._propagate_tile(tile, tile_feats, context,
+            tile_labels = self._propagate_tile(tile, target, context, slots,
                                                frame0_values[tile_cells],
                                                frame0_cells[tile_cells])
             prediction[tile.rows, tile.cols] = tile_labels.view(
@@ -178,27 +176,37 @@ class StreamingLabelPropagation:
             feats: ``(C, h, w)`` features of the frame.
             labels: ``(K, h, w)`` its labels.
         """
-        check_frame_features(feats, f'feats of frame {self.num_frames}',
-                             ndim=3)
-        if tuple(labels.shape) != (self._labels0.shape[1], *self.grid):
+        num_labels = self._bank.labels.shape[-1]
+        if tuple(labels.shape) != (num_labels, *self.grid):
             raise ValueError(f'labels of frame {self.num_frames} has shape '
                              f'{tuple(labels.shape)}, expected '
-                             f'{(self._labels0.shape[1], *self.grid)}')
-        target = normalise_channels_last(feats.to(self.device), self.dtype)
+                             f'{(num_labels, *self.grid)}')
+        target = self._prepare(feats)
         self._remember(target, labels.to(self.device,
                                          self.dtype).permute(1, 2, 0))
 
-    def _remember(self, target: torch.Tensor,
+    def _prepare(self, feats: torch.Tensor) -> FrameFeatures:
+        """Check the next frame's ``(C, h, w)`` features and prepare them."""
+        check_frame_features(feats, f'feats of frame {self.num_frames}',
+                             ndim=3)
+        if tuple(feats.shape) != (self.num_channels, *self.grid):
+            raise ValueError(
+                f'feats of frame {self.num_frames} has shape '
+                f'{tuple(feats.shape)}, expected '
+                f'{(self.num_channels, *self.grid)} like frame 0')
+        return prepare_features(
+            feats.to(self.device), self.dtype, self.temperature)
+
+    def _remember(self, target: FrameFeatures,
                   prediction: torch.Tensor) -> None:
-        """Keep frame ``num_frames`` (``(h, w, C)`` features, ``(h, w, K)``
-        labels); the oldest frame leaves the bank."""
-        self._history.store(self.num_frames, target, prediction,
-                            self.bank_device)
+        """Keep frame ``num_frames`` with its ``(h, w, K)`` labels; the
+        oldest frame leaves the bank."""
+        self._bank.store(self.num_frames, target, prediction)
         self.num_frames += 1
 
-    def _frame0_topk(self, target: torch.Tensor
-                     ) -> Tuple[torch.Tensor, torch.Tensor]:
-        """Top-k of frame 0 (long-term memory) for every target cell.
+    def _frame0_screen(self, target: torch.Tensor
+                       ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Best screened frame-0 (long-term) candidates of every target.
 
         Frame 0 is scored densely, in blocks of target cells whose logits
         take at most ``FRAME0_BLOCK_ELEMENTS`` values.
@@ -207,66 +215,235 @@ class StreamingLabelPropagation:
             target: ``(h * w, C)`` normalised target features.
 
         Returns:
-            tuple[Tensor, Tensor]: ``(h * w, k')`` logits and flat cells.
+            tuple[Tensor, Tensor]: ``(h * w, r)`` screened logits,
+            descending, and their flat cells, ``r = min(topk +
+            SCREEN_EXTRA, h * w)``.
         """
-        frame0 = self._frame0.view(-1, self.num_channels)
+        frame0 = self._frame0.raw.view(-1, self.num_channels)
+        scale = self._frame0.scale.view(-1)
         block = max(1, FRAME0_BLOCK_ELEMENTS // len(frame0))
+        kept = min(self._screened, len(frame0))
         values, cells = [], []
         for start in range(0, len(target), block):
-            logits = target[start:start + block] @ frame0.T
-            logits.div_(self.temperature)
-            block_values, block_cells = topk_lowest_index(logits, self.topk)
+            logits = (target[start:start + block] @ frame0.T).mul_(scale)
+            block_values, block_cells = logits.topk(kept, dim=1)
             values.append(block_values)
             cells.append(block_cells)
         return torch.cat(values), torch.cat(cells)
 
-    def _propagate_tile(self, tile, tile_feats: torch.Tensor,
-                        context: List[int], frame0_values: torch.Tensor,
+    def _propagate_tile(self, tile, target: FrameFeatures,
+                        context: List[int], slots: torch.Tensor,
+                        frame0_values: torch.Tensor,
                         frame0_cells: torch.Tensor) -> torch.Tensor:
         """Soft labels ``(n, K)`` of the ``n`` target cells of one tile.
 
         Args:
             tile: The tile and its source window.
-            tile_feats: ``(n, C)`` its normalised features, row-major.
+            target: The target frame's features.
             context: The short-term source frames.
-            frame0_values, frame0_cells: ``(n, k')`` its frame-0 top-k.
+            slots: ``(1 + n_context,)`` bank slot of each source position.
+            frame0_values, frame0_cells: ``(n, r)`` its frame-0 screen.
         """
         num_cells = self.grid[0] * self.grid[1]
-        group_values = [frame0_values] + [None] * len(context)
-        group_cells = [frame0_cells] + [None] * len(context)
-
+        tile_unit = target.unit[tile.rows, tile.cols].reshape(
+            -1, self.num_channels)
         window_cells = grid_coordinates(tile.window_rows, tile.window_cols,
                                         self.device)
         window_cells = window_cells[0] * self.grid[1] + window_cells[1]
         outside = self._window_outside(tile)
-        by_frame = {}
+        logits = {}
+        screens = {}
         for frame in dict.fromkeys(context):
-            logits = self._window_logits(tile, tile_feats, frame)
-            logits.masked_fill_(outside, self._excluded)
-            values, columns = topk_lowest_index(logits, self.topk,
-                                                self._excluded)
-            by_frame[frame] = (values, window_cells[columns])
-        for position, frame in enumerate(context, start=1):
-            group_values[position], group_cells[position] = by_frame[frame]
-
-        order_keys = torch.cat([
-            cells + position * num_cells
-            for position, cells in enumerate(group_cells)
+            logits[frame] = self._window_logits(tile, tile_unit, frame,
+                                                outside)
+            kept = min(self._screened, logits[frame].shape[1])
+            values, columns = logits[frame].topk(kept, dim=1)
+            screens[frame] = (values, window_cells[columns])
+        first_position = {frame: context.index(frame) + 1 for frame in screens}
+        pooled_values = torch.cat(
+            [frame0_values] + [values for values, _ in screens.values()], 1)
+        pooled_keys = torch.cat([frame0_cells] + [
+            cells + first_position[frame] * num_cells
+            for frame, (_, cells) in screens.items()
         ], 1)
-        top_values, top_keys = merge_topk(
-            torch.cat(group_values, 1), order_keys, self.topk)
-        weights = top_values.softmax(dim=1)
-        source_labels = self._gather_labels(top_keys // num_cells,
-                                            top_keys % num_cells, context)
-        return (source_labels * weights[..., None]).sum(1)
+        kept = min(self._screened, pooled_values.shape[1])
+        screened, picked = pooled_values.topk(kept, dim=1)
+        keys = pooled_keys.gather(1, picked)
+        threshold = screened[:, min(self.topk, kept) - 1] - self._margin
 
-    def _window_logits(self, tile, tile_feats: torch.Tensor,
-                       frame: int) -> torch.Tensor:
-        """Logits ``(n, m)`` of the tile against a frame's source window."""
-        feats = self._frame0 if frame == 0 else self._history.feats(frame)
-        feats = feats[tile.window_rows, tile.window_cols]
-        feats = feats.reshape(-1, self.num_channels).to(self.device)
-        return (tile_feats @ feats.T).div_(self.temperature)
+        complete = self._screen_is_complete(screened, pooled_values.shape[1],
+                                            threshold)
+        complete &= self._screen_is_complete(frame0_values, num_cells,
+                                             threshold)
+        for frame, (values, _) in screens.items():
+            complete &= self._screen_is_complete(values,
+                                                 logits[frame].shape[1],
+                                                 threshold)
+
+        coords = grid_coordinates(tile.rows, tile.cols, self.device)
+        tile_cells = coords[0] * self.grid[1] + coords[1]
+        target64 = target.raw.view(-1, self.num_channels)[tile_cells].double()
+        target64 *= target.inv_norm.view(-1)[tile_cells, None]
+        exact = self._exact_logits(target64[:, None], keys, slots)
+        exact.masked_fill_(screened == self._excluded, float('-inf'))
+        exact, keys = self._repeat_frame0_copies(exact, keys,
+                                                 context.count(0))
+        labels = self._aggregate(exact, keys, slots)
+        unresolved = (~complete).nonzero().squeeze(1)
+        if len(unresolved):
+            labels[unresolved] = self._propagate_unresolved(
+                unresolved, threshold[unresolved], tile_unit, target64,
+                logits, window_cells, context, slots)
+        return labels.to(self.dtype)
+
+    def _repeat_frame0_copies(self, exact: torch.Tensor, keys: torch.Tensor,
+                              copies: int
+                              ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Give each copy of frame 0 in the context its own candidates.
+
+        Early in the video the first ``copies`` context positions all hold
+        frame 0; it is screened once, as position 1. Each of its candidates
+        is a candidate at positions ``2 .. copies`` too, with the same
+        logit (the protocol scores every copy); entries of other groups are
+        repeated as ``-inf`` placeholders (key 0, softmax weight 0).
+
+        Args:
+            exact: ``(n, r)`` float64 logits.
+            keys: ``(n, r)`` their source-order keys.
+            copies: Context positions holding frame 0.
+
+        Returns:
+            tuple[Tensor, Tensor]: ``(n, r * max(copies, 1))`` logits and
+            keys.
+        """
+        if copies <= 1:
+            return exact, keys
+        num_cells = self.grid[0] * self.grid[1]
+        is_copy = keys // num_cells == 1
+        repeated_exact = exact.masked_fill(~is_copy, float('-inf'))
+        all_exact, all_keys = [exact], [keys]
+        for position in range(2, copies + 1):
+            all_exact.append(repeated_exact)
+            all_keys.append(
+                torch.where(is_copy, keys + (position - 1) * num_cells, 0))
+        return torch.cat(all_exact, 1), torch.cat(all_keys, 1)
+
+    def _screen_is_complete(self, values: torch.Tensor, candidates: int,
+                            threshold: torch.Tensor) -> torch.Tensor:
+        """``(n,)`` True where a screen holds every candidate that matters.
+
+        A group (or the pool) kept its best ``values`` (``(n, r)``,
+        descending) of ``candidates``; those it dropped are at most its last
+        kept value, so nothing above ``threshold`` is lost when all were
+        kept, when that value is below ``threshold``, or when it is the
+        excluded logit (what it dropped then has a softmax weight of 0).
+        """
+        if values.shape[1] == candidates:
+            return torch.ones(len(values), dtype=torch.bool,
+                              device=values.device)
+        last = values[:, -1]
+        return (last < threshold) | (last <= self._excluded)
+
+    def _window_logits(self, tile, tile_unit: torch.Tensor, frame: int,
+                       outside: torch.Tensor) -> torch.Tensor:
+        """Screened logits ``(n, m)`` of the tile against a frame's window,
+        the official excluded logit outside the radius."""
+        if frame == 0:
+            raw, scale = self._frame0.raw, self._frame0.scale
+        else:
+            slot = self._bank.slot(frame)
+            raw, scale = self._bank.raw[slot], self._bank.scale[slot]
+        window = (tile.window_rows, tile.window_cols)
+        feats = raw[window].reshape(-1, self.num_channels).to(self.device)
+        logits = (tile_unit @ feats.T).mul_(
+            scale[window].reshape(-1).to(self.device))
+        return logits.masked_fill_(outside, self._excluded)
+
+    def _exact_logits(self, target64: torch.Tensor, keys: torch.Tensor,
+                      slots: torch.Tensor) -> torch.Tensor:
+        """Float64 logits of candidate sources.
+
+        Args:
+            target64: ``(n, 1, C)`` or ``(n, r, C)`` float64 unit targets.
+            keys: ``(n, r)`` candidates' source-order keys.
+            slots: ``(1 + n_context,)`` bank slot of each source position.
+
+        Returns:
+            torch.Tensor: ``(n, r)`` float64 ``cos / temperature``.
+        """
+        rows = self._bank_rows(keys, slots)
+        sources = self._bank.flat(self._bank.raw)[rows].to(
+            self.device, torch.float64)
+        sources *= self._bank.flat(self._bank.inv_norm)[rows].to(
+            self.device)[..., None]
+        return (sources * target64).sum(-1).div_(self.temperature)
+
+    def _bank_rows(self, keys: torch.Tensor,
+                   slots: torch.Tensor) -> torch.Tensor:
+        """Flat bank rows (on the bank device) of source-order keys."""
+        num_cells = self.grid[0] * self.grid[1]
+        keys = keys.to(self.bank_device)
+        return slots[keys // num_cells] * num_cells + keys % num_cells
+
+    def _aggregate(self, exact: torch.Tensor, keys: torch.Tensor,
+                   slots: torch.Tensor) -> torch.Tensor:
+        """Exact top-k, softmax and weighted labels, all in float64.
+
+        Args:
+            exact: ``(n, r)`` float64 logits of a superset of each target's
+                top-k (``-inf`` for candidates that cannot matter).
+            keys: ``(n, r)`` their source-order keys.
+            slots: ``(1 + n_context,)`` bank slot of each source position.
+
+        Returns:
+            torch.Tensor: ``(n, K)`` float64 soft labels.
+        """
+        values, keys = merge_topk(exact, keys, self.topk)
+        weights = values.softmax(dim=1)
+        labels = self._bank.flat(self._bank.labels)[self._bank_rows(
+            keys, slots)].to(self.device, torch.float64)
+        return (labels * weights[..., None]).sum(1)
+
+    def _propagate_unresolved(self, rows: torch.Tensor,
+                              threshold: torch.Tensor,
+                              tile_unit: torch.Tensor,
+                              target64: torch.Tensor,
+                              logits: Dict[int, torch.Tensor],
+                              window_cells: torch.Tensor,
+                              context: List[int],
+                              slots: torch.Tensor) -> torch.Tensor:
+        """Labels ``(u, K)`` of targets whose screens may have dropped a
+        candidate: every source with a screened logit ``>= threshold`` is
+        rescored (frame 0's logits are recomputed for these rows).
+
+        Args:
+            rows: ``(u,)`` the targets' rows in the tile.
+            threshold: ``(u,)`` their k-th screened logit minus the margin.
+            tile_unit: ``(n, C)`` the tile's unit features.
+            target64: ``(n, C)`` the same in float64.
+            logits: Screened ``(n, m)`` window logits by context frame.
+            window_cells: ``(m,)`` flat cells of the window.
+            context: The short-term source frames.
+        """
+        frame0 = self._frame0.raw.view(-1, self.num_channels)
+        frame0_logits = (tile_unit[rows] @ frame0.T).mul_(
+            self._frame0.scale.view(-1))
+        found_rows, found_cells = (frame0_logits >=
+                                   threshold[:, None]).nonzero().unbind(1)
+        pair_rows, pair_keys = [found_rows], [found_cells]
+        for position, frame in enumerate(context, start=1):
+            frame_logits = logits[frame][rows]
+            above = ((frame_logits >= threshold[:, None]) &
+                     (frame_logits > self._excluded))
+            found_rows, columns = above.nonzero().unbind(1)
+            pair_rows.append(found_rows)
+            pair_keys.append(window_cells[columns] +
+                             position * self.grid[0] * self.grid[1])
+        pair_rows, pair_keys = torch.cat(pair_rows), torch.cat(pair_keys)
+        exact = self._exact_logits(target64[rows][pair_rows][:, None],
+                                   pair_keys[:, None], slots)[:, 0]
+        values, keys = pad_ragged_rows(pair_rows, exact, pair_keys, len(rows))
+        return self._aggregate(values, keys, slots)
 
     def _window_outside(self, tile) -> torch.Tensor:
         """``(n, m)`` True where a window cell is not within the radius.
@@ -290,76 +467,3 @@ class StreamingLabelPropagation:
             self._window_masks[key] = ~within_radius(
                 targets[0], targets[1], sources[0], sources[1], self.radius)
         return self._window_masks[key]
-
-    def _gather_labels(self, positions: torch.Tensor, cells: torch.Tensor,
-                       context: List[int]) -> torch.Tensor:
-        """Labels ``(n, k, K)`` of the selected sources.
-
-        Args:
-            positions: ``(n, k)`` source position (0 = long-term frame 0,
-                ``i + 1`` = the i-th short-term frame).
-            cells: ``(n, k)`` flat cell index in that frame.
-            context: The short-term frame indices.
-        """
-        frames = torch.tensor([0] + context, device=positions.device)
-        frames = frames[positions]
-        gathered = torch.empty(
-            *cells.shape,
-            self._labels0.shape[1],
-            dtype=self.dtype,
-            device=self.device)
-        for frame in frames.unique().tolist():
-            labels = (self._labels0
-                      if frame == 0 else self._history.labels(frame))
-            selected = frames == frame
-            chosen_cells = cells[selected].to(labels.device)
-            gathered[selected] = labels[chosen_cells].to(self.device)
-        return gathered
-
-
-class _FrameBank:
-    """Features and labels of the last ``size`` frames, in one reused buffer.
-
-    The buffers for all ``size`` frames are reserved when the first frame is
-    stored (the steady-state footprint of any video longer than ``size``),
-    and each frame overwrites the slot of the frame ``size`` steps older, so
-    nothing is allocated afterwards and the heap does not fragment.
-    """
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._feats = None
-        self._labels = None
-        self._slot_of: Dict[int, int] = {}
-
-    def __len__(self) -> int:
-        return len(self._slot_of)
-
-    def store(self, frame: int, feats: torch.Tensor, labels: torch.Tensor,
-              device: torch.device) -> None:
-        """Keep ``(h, w, C)`` features and ``(h, w, K)`` labels of ``frame``.
-        """
-        if self._feats is None:
-            self._feats = torch.empty((self.size, *feats.shape),
-                                      dtype=feats.dtype,
-                                      device=device)
-            self._labels = torch.empty(
-                (self.size, labels.shape[0] * labels.shape[1],
-                 labels.shape[2]),
-                dtype=labels.dtype,
-                device=device)
-        if len(self._slot_of) < self.size:
-            slot = len(self._slot_of)
-        else:
-            slot = self._slot_of.pop(frame - self.size)
-        self._slot_of[frame] = slot
-        self._feats[slot].copy_(feats)
-        self._labels[slot].view(labels.shape).copy_(labels)
-
-    def feats(self, frame: int) -> torch.Tensor:
-        """``(h, w, C)`` normalised features of a frame in the bank."""
-        return self._feats[self._slot_of[frame]]
-
-    def labels(self, frame: int) -> torch.Tensor:
-        """``(h * w, K)`` labels of a frame in the bank."""
-        return self._labels[self._slot_of[frame]]

@@ -1,74 +1,55 @@
-"""Exact top-k with a fixed tie rule: equal logits go to the lowest index.
+"""Exact top-k selection: screen in the working precision, decide in float64.
 
-``torch.topk`` leaves the choice among equal values to its selection
-algorithm (it differs between sizes, devices and versions), so the dense
-protocol is only defined up to that choice. mmsmtc fixes it: among equal
-logits the candidate that comes first in the official source order (frame 0,
-then the context frames oldest first, cells row-major) wins. Splitting the
-candidates into groups, taking each group's top-k under this rule and
-merging them under the same rule gives exactly the top-k of the whole set.
+**Why.** In float32 the logits of nearly identical features (flat image
+regions) differ from the mathematically exact ones in the last bits, and by
+amounts that depend on the shape of the matrix product (the summation
+order), so near-tied candidates at the k-th place flip between any two
+float32 implementations. mmsmtc's result is the exact one instead: the top-k
+of the float64 logits of the (given) features, among equal float64 logits
+the candidate that comes first in the official source order (frame 0, then
+the context frames oldest first, cells row-major).
+
+**Bound.** With ``u`` the unit roundoff of the working precision (``2**-24``
+for float32) and ``C`` channels, a screened logit ``s`` (target features
+normalised in float64 and rounded, ``dot(target, raw source)`` in any
+summation order, times the source's rounded ``1 / (norm * temperature)``)
+differs from the exact ``cos / temperature`` by at most
+``(gamma_C + 4u) / temperature`` with ``gamma_C = C u / (1 - C u)``
+(standard dot-product error, Cauchy-Schwarz on unit vectors, three
+roundings); :func:`logit_error_bound` returns twice that (margin for the
+float64 reference's own rounding and ``1 + u`` products).
+
+**Selection.** Let ``G`` be the k-th largest screened logit of a target and
+``delta`` the bound. The k candidates with screened logit ``>= G`` have exact
+logits ``>= G - delta``, so the exact k-th value is ``>= G - delta``; every
+candidate whose exact logit is ``>=`` that value therefore has a screened
+logit ``>= G - 2 delta``. Rescoring every candidate above that threshold in
+float64 and taking the top-k there (ties to the first source) is exact.
 """
-from typing import Optional, Tuple
+from typing import Tuple
 
 import torch
 
 
-def topk_lowest_index(
-        values: torch.Tensor,
-        k: int,
-        indifferent_value: Optional[float] = None
-) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Row-wise top-k, ties at the k-th value resolved to the lowest index.
+def logit_error_bound(channels: int, dtype: torch.dtype,
+                      temperature: float) -> float:
+    """Largest difference between a screened and an exact logit (see top).
 
     Args:
-        values: ``(N, L)`` finite logits.
-        k: How many to keep; ``min(k, L)`` are returned.
-        indifferent_value: A value whose ties need no resolution (the
-            excluded-cell logit: such entries get a softmax weight of
-            exactly 0, so which of them is kept cannot change a result).
+        channels: Feature channels ``C`` (the dot-product length).
+        dtype: The floating type the logits are screened in.
+        temperature: The protocol temperature.
 
     Returns:
-        tuple[Tensor, Tensor]: ``(N, k')`` values and int64 column indices,
-        in no particular order.
+        float: ``2 * (gamma_C + 4u) / temperature``.
     """
-    num_rows, length = values.shape
-    k = min(k, length)
-    if k == length:
-        columns = torch.arange(length, device=values.device)
-        return values, columns.expand(num_rows, length)
-    top_values, top_columns = values.topk(k + 1, dim=1)
-    kth_value = top_values[:, k - 1]
-    ambiguous = kth_value == top_values[:, k]
-    if indifferent_value is not None:
-        ambiguous &= kth_value != indifferent_value
-    top_values, top_columns = top_values[:, :k], top_columns[:, :k]
-    if bool(ambiguous.any()):
-        rows = ambiguous.nonzero().squeeze(1)
-        resolved = _lowest_index_columns(values[rows], kth_value[rows], k)
-        top_columns = top_columns.index_put((rows, ), resolved)
-        top_values = top_values.index_put(
-            (rows, ), values[rows].gather(1, resolved))
-    return top_values, top_columns
-
-
-def _lowest_index_columns(values: torch.Tensor, kth_value: torch.Tensor,
-                          k: int) -> torch.Tensor:
-    """Columns of the top-k of each row, ties at ``kth_value`` to the left.
-
-    Args:
-        values: ``(R, L)`` rows whose k-th and (k+1)-th values are equal.
-        kth_value: ``(R,)`` their k-th largest value.
-        k: How many to keep.
-
-    Returns:
-        torch.Tensor: ``(R, k)`` int64 columns, ascending.
-    """
-    threshold = kth_value[:, None]
-    above = values > threshold
-    tied = values == threshold
-    still_needed = k - above.sum(1, keepdim=True)
-    chosen = above | (tied & (tied.cumsum(1) <= still_needed))
-    return chosen.nonzero()[:, 1].view(-1, k)
+    unit_roundoff = torch.finfo(dtype).eps / 2
+    accumulated = channels * unit_roundoff
+    if accumulated >= 0.5:
+        raise ValueError(f'{channels} channels are too many to bound the '
+                         f'rounding error of {dtype} dot products')
+    gamma = accumulated / (1 - accumulated)
+    return 2 * (gamma + 4 * unit_roundoff) / temperature
 
 
 def merge_topk(values: torch.Tensor, order_keys: torch.Tensor,
@@ -91,3 +72,32 @@ def merge_topk(values: torch.Tensor, order_keys: torch.Tensor,
     sorted_values, ranking = values.sort(dim=1, descending=True, stable=True)
     k = min(k, values.shape[1])
     return sorted_values[:, :k], order_keys.gather(1, ranking[:, :k])
+
+
+def pad_ragged_rows(rows: torch.Tensor, values: torch.Tensor,
+                    order_keys: torch.Tensor, num_rows: int
+                    ) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Pack a variable number of candidates per row into padded matrices.
+
+    Args:
+        rows: ``(P,)`` int64 row of each candidate.
+        values: ``(P,)`` their logits.
+        order_keys: ``(P,)`` their int64 source-order keys.
+        num_rows: ``N``, the number of rows.
+
+    Returns:
+        tuple[Tensor, Tensor]: ``(N, M)`` values (``-inf`` padding, which
+        gets a softmax weight of 0) and keys (0 padding), ``M`` the largest
+        count of a row (at least 1).
+    """
+    counts = torch.bincount(rows, minlength=num_rows)
+    width = max(int(counts.max()) if len(rows) else 0, 1)
+    order = rows.argsort(stable=True)
+    rows = rows[order]
+    starts = counts.cumsum(0) - counts
+    columns = torch.arange(len(rows), device=rows.device) - starts[rows]
+    padded_values = values.new_full((num_rows, width), float('-inf'))
+    padded_keys = order_keys.new_zeros((num_rows, width))
+    padded_values[rows, columns] = values[order]
+    padded_keys[rows, columns] = order_keys[order]
+    return padded_values, padded_keys

@@ -1,0 +1,90 @@
+"""Per-frame features in the forms propagation needs, and the frame bank."""
+from typing import Dict, NamedTuple
+
+import torch
+
+#: ``F.normalize``'s lower bound on a norm.
+NORM_EPS = 1e-12
+
+
+class FrameFeatures(NamedTuple):
+    """One frame's features, ``n = h * w`` cells row-major.
+
+    ``raw``: ``(h, w, C)`` the given features in the working dtype;
+    ``unit``: ``(h, w, C)`` L2-normalised in float64, rounded to the dtype;
+    ``scale``: ``(h, w)`` ``1 / (norm * temperature)`` rounded to the dtype
+    (a raw source times it scores like a normalised one);
+    ``inv_norm``: ``(h, w)`` float64 ``1 / max(norm, 1e-12)`` for exact
+    rescoring.
+    """
+    raw: torch.Tensor
+    unit: torch.Tensor
+    scale: torch.Tensor
+    inv_norm: torch.Tensor
+
+
+def prepare_features(feats: torch.Tensor, dtype: torch.dtype,
+                     temperature: float) -> FrameFeatures:
+    """Channels-last forms of ``(C, h, w)`` features (norms in float64)."""
+    raw = feats.to(dtype).permute(1, 2, 0).contiguous()
+    raw64 = raw.double()
+    inv_norm = 1 / raw64.norm(dim=2).clamp_min(NORM_EPS)
+    unit = (raw64 * inv_norm[..., None]).to(dtype)
+    return FrameFeatures(raw, unit, (inv_norm / temperature).to(dtype),
+                         inv_norm)
+
+
+class FrameBank:
+    """Frame 0 and the last ``size`` frames: features and labels.
+
+    All slots are reserved when frame 0 is stored (frame 0 keeps slot 0;
+    each later frame overwrites the slot of the frame ``size`` steps older),
+    so nothing is allocated afterwards. Slots are addressable as one flat
+    table of ``(size + 1) * h * w`` cells for gathers.
+
+    Args:
+        size: Frames kept besides frame 0.
+        first: Frame 0's features.
+        first_labels: ``(h, w, K)`` frame 0's labels.
+        device: Where the bank lives.
+    """
+
+    def __init__(self, size: int, first: FrameFeatures,
+                 first_labels: torch.Tensor, device: torch.device) -> None:
+        slots = size + 1
+        self.size = size
+        self.raw = first.raw.new_empty((slots, *first.raw.shape),
+                                       device=device)
+        self.scale = first.scale.new_empty((slots, *first.scale.shape),
+                                           device=device)
+        self.inv_norm = first.inv_norm.new_empty(
+            (slots, *first.inv_norm.shape), device=device)
+        self.labels = first_labels.new_empty((slots, *first_labels.shape),
+                                             device=device)
+        self._slot_of: Dict[int, int] = {}
+        self.store(0, first, first_labels)
+
+    def __len__(self) -> int:
+        """Frames held besides frame 0."""
+        return len(self._slot_of) - 1
+
+    def store(self, frame: int, feats: FrameFeatures,
+              labels: torch.Tensor) -> None:
+        """Keep a frame's features and ``(h, w, K)`` labels."""
+        if len(self._slot_of) <= self.size:
+            slot = len(self._slot_of)
+        else:
+            slot = self._slot_of.pop(frame - self.size)
+        self._slot_of[frame] = slot
+        self.raw[slot].copy_(feats.raw)
+        self.scale[slot].copy_(feats.scale)
+        self.inv_norm[slot].copy_(feats.inv_norm)
+        self.labels[slot].copy_(labels)
+
+    def slot(self, frame: int) -> int:
+        """The slot of a frame in the bank."""
+        return self._slot_of[frame]
+
+    def flat(self, table: torch.Tensor) -> torch.Tensor:
+        """``table`` (one of the attributes) as ``(slots * h * w, ...)``."""
+        return table.flatten(0, 2)
