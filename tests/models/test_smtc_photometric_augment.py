@@ -1,8 +1,13 @@
 """ClipPhotometricAugment: per-clip draws on normalised clips, per branch."""
+import math
+
 import pytest
 import torch
+import torchvision.transforms.v2.functional as TF
 
 from mmsmtc.models.algorithms import ClipPhotometricAugment
+from mmsmtc.models.algorithms.clip_photometric_augment import (
+    blur_kernel_side, gaussian_blur, gaussian_blur_matrix)
 from mmsmtc.registry import MODELS
 from mmsmtc.utils.setup_env import register_all_modules
 
@@ -97,3 +102,37 @@ def test_errors():
         ClipPhotometricAugment(jitter=(0.4, 0.4, 0.4, 0.9))
     with pytest.raises(ValueError, match=r'\(B, T, 3, H, W\)'):
         ClipPhotometricAugment()(torch.zeros(2, 3, 8, 8))
+
+
+@pytest.mark.parametrize('height, width, sigma', [(256, 256, 1.7),
+                                                  (40, 72, 0.3),
+                                                  (20, 31, 2.0)])
+def test_blur_equals_torchvision_gaussian_blur(height, width, sigma):
+    images = torch.rand(2, 3, height, width)
+    kernel = [blur_kernel_side(width), blur_kernel_side(height)]
+    expected = TF.gaussian_blur(images, kernel, [sigma, sigma])
+    assert torch.allclose(gaussian_blur(images, sigma), expected, atol=2e-6)
+
+
+def test_blur_matrix_folds_the_reflection():
+    # side 30 -> 3 taps at x = -1/sqrt(2), 0, 1/sqrt(2); sigma 1 -> weights
+    # proportional to exp(-1/2), 1, exp(-1/2)
+    side_weight = math.exp(-0.5) / (1 + 2 * math.exp(-0.5))
+    centre_weight = 1 / (1 + 2 * math.exp(-0.5))
+    matrix = gaussian_blur_matrix(30, 1.0, torch.float64, torch.device('cpu'))
+    assert blur_kernel_side(30) == 3 and blur_kernel_side(256) == 25
+    interior = torch.zeros(30, dtype=torch.float64)
+    interior[4:7] = torch.tensor([side_weight, centre_weight, side_weight])
+    assert torch.allclose(matrix[:, 5], interior)
+    # pixel 0 reads pixels 1, 0, 1 (reflect padding): pixel 1 counts twice
+    assert torch.isclose(matrix[0, 0], torch.tensor(centre_weight,
+                                                    dtype=torch.float64))
+    assert torch.isclose(matrix[1, 0], torch.tensor(2 * side_weight,
+                                                    dtype=torch.float64))
+    assert matrix[2:, 0].abs().sum() == 0
+    assert torch.allclose(matrix.sum(dim=0), torch.ones(30, dtype=torch.float64))
+
+
+def test_blur_needs_a_side_above_the_radius():
+    with pytest.raises(ValueError, match='reflect padding'):
+        gaussian_blur_matrix(0, 1.0, torch.float32, torch.device('cpu'))
