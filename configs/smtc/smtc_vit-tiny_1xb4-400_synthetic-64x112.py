@@ -11,23 +11,13 @@
 # - milder view augmentation: the synthetic objects differ mainly by
 #   colour, so no grey-scale or hue jitter, and no blur on 8-pixel patches.
 _base_ = [
-    '../_base_/models/smtc_vit-s16.py',
+    '../_base_/models/smtc_vit-tiny.py',
     '../_base_/datasets/synthetic_ytvos_clips.py',
     '../_base_/schedules/smtc_adamw-cosine_10k.py',
     '../_base_/default_runtime.py'
 ]
 max_iters = 400
 model = dict(
-    backbone=dict(
-        arch=dict(
-            _delete_=True, patch_size=8, embed_dim=64, depth=2, num_heads=2),
-        pretrain_img_size=64,
-        drop_path_rate=0.0,
-        init_cfg=None),
-    neck=dict(in_channels=64, grid_size=(8, 14)),
-    head=dict(in_channels=64, num_slots=6, num_instances=2),
-    grad_iter=10,
-    ema_momentum=0.99,
     view_augment=dict(
         type='ClipPhotometricAugment',
         grayscale_prob=0.0,
