@@ -10,6 +10,7 @@ from PIL import Image
 from mmsmtc.apis import (StreamingLabelPropagation, propagate_labels,
                          propagate_labels_dense)
 from mmsmtc.apis.propagation.geometry import radius_reach
+from mmsmtc.apis.propagation.topk import logit_error_bound
 
 SETTINGS = [
     # (T, C, h, w, K, topk, radius, temperature, n_context, tile_size)
@@ -189,6 +190,62 @@ def test_matches_dense_on_real_judo_frames(shared_data, settings):
     dense = propagate_labels_dense(
         feats, labels, tie_break='first', dtype=torch.float64, **settings)
     assert_same_propagation(fast, dense)
+
+
+def test_float32_near_tie_is_decided_exactly():
+    # Two frame-0 sources whose cosines with the target differ by ~2**-32:
+    # float32 rounds both to 1, so a float32 top-1 keeps the first (label
+    # 0) while the exact top-1 is the second (label 1).
+    feats = torch.tensor([[[[1.0, 1.0]], [[2**-12 + 2**-20, 2**-12]]],
+                          [[[1.0, 1.0]], [[0.0, 0.0]]]])
+    labels = torch.tensor([[[1.0, 0.0]], [[0.0, 1.0]]])
+    settings = dict(topk=1, radius=1, temperature=0.1, n_context=1)
+    exact = propagate_labels_dense(
+        feats, labels, tie_break='first', dtype=torch.float64, **settings)
+    plain32 = propagate_labels_dense(
+        feats, labels, tie_break='first', **settings)
+    assert exact[1].argmax(0).tolist() == [[1, 1]]
+    assert plain32[1].argmax(0).tolist() == [[0, 0]]
+    out = propagate_labels(feats, labels, **settings)
+    assert out.dtype == torch.float32
+    assert_same_propagation(out.double(), exact)
+
+
+def test_logit_error_bound_covers_float32_products():
+    generator = torch.Generator().manual_seed(12)
+    for channels in (3, 64, 384):
+        raw = torch.randn(200, channels, generator=generator)
+        raw[100:] = raw[:100] + 1e-3 * torch.randn(
+            100, channels, generator=generator)
+        unit64 = F.normalize(raw.double(), dim=1)
+        exact = unit64 @ unit64.T / 0.05
+        inv_norm = 1 / raw.double().norm(dim=1)
+        screened = (unit64.float() @ raw.T) * (inv_norm / 0.05).float()
+        bound = logit_error_bound(channels, torch.float32, 0.05)
+        assert (screened.double() - exact).abs().max().item() <= bound
+    with pytest.raises(ValueError, match='channels'):
+        logit_error_bound(2**23, torch.float32, 0.1)
+
+
+@pytest.mark.parametrize('settings', [
+    dict(topk=12, radius=5, temperature=0.05, n_context=4),
+    dict(topk=28, radius=35, temperature=0.2, n_context=20),
+    dict(topk=3, radius=2.5, temperature=0.5, n_context=2),
+])
+def test_float32_matches_the_float64_protocol_on_real_frames(
+        shared_data, settings):
+    frames = load_frames(shared_data / 'videos/judo/JPEGImages', 5,
+                         (240, 144))
+    feats = stride8_random_conv(frames, channels=64, seed=4)
+    labels = F.one_hot(
+        torch.arange(feats.shape[-2] * feats.shape[-1]).view(
+            feats.shape[-2:]) * 7 // feats.shape[-1] % 5,
+        5).permute(2, 0, 1).float()
+    out = propagate_labels(feats, labels, tile_size=6, **settings)
+    assert out.dtype == torch.float32
+    expected = propagate_labels_dense(
+        feats, labels, tie_break='first', dtype=torch.float64, **settings)
+    assert_same_propagation(out.double(), expected)
 
 
 @pytest.mark.slow

@@ -18,7 +18,8 @@ without ever forming the ``(sources x cells) x cells`` affinity:
   candidates might miss one above the margin (a group or the pool full of
   near-ties) is resolved from all its logits instead. The softmax and the
   label aggregation run in float64, so the result is the exact one whatever
-  the tile size, device or summation order.
+  the tile size, device or summation order. (With ``dtype=float64`` every
+  target takes that last route: float64 products as the dense reference.)
 
 The frame-0 copies that pad the short-term list early in the video are
 scored on their window once, whatever their number. Only frame 0 and the
@@ -284,16 +285,18 @@ class StreamingLabelPropagation:
         tile_cells = coords[0] * self.grid[1] + coords[1]
         target64 = target.raw.view(-1, self.num_channels)[tile_cells].double()
         target64 *= target.inv_norm.view(-1)[tile_cells, None]
-        exact = self._exact_logits(target64[:, None], keys, slots)
+        exact = self._exact_logits(target64[:, :, None], keys, slots)
         exact.masked_fill_(screened == self._excluded, float('-inf'))
         exact, keys = self._repeat_frame0_copies(exact, keys,
                                                  context.count(0))
         labels = self._aggregate(exact, keys, slots)
+        if self.dtype == torch.float64:
+            complete[:] = False
         unresolved = (~complete).nonzero().squeeze(1)
         if len(unresolved):
             labels[unresolved] = self._propagate_unresolved(
-                unresolved, threshold[unresolved], tile_unit, target64,
-                logits, window_cells, context, slots)
+                unresolved, tile_cells[unresolved], threshold[unresolved],
+                tile_unit, target64, logits, window_cells, context, slots)
         return labels.to(self.dtype)
 
     def _repeat_frame0_copies(self, exact: torch.Tensor, keys: torch.Tensor,
@@ -364,7 +367,7 @@ class StreamingLabelPropagation:
         """Float64 logits of candidate sources.
 
         Args:
-            target64: ``(n, 1, C)`` or ``(n, r, C)`` float64 unit targets.
+            target64: ``(n, C, 1)`` float64 unit targets.
             keys: ``(n, r)`` candidates' source-order keys.
             slots: ``(1 + n_context,)`` bank slot of each source position.
 
@@ -376,7 +379,7 @@ class StreamingLabelPropagation:
             self.device, torch.float64)
         sources *= self._bank.flat(self._bank.inv_norm)[rows].to(
             self.device)[..., None]
-        return (sources * target64).sum(-1).div_(self.temperature)
+        return (sources @ target64)[..., 0].div_(self.temperature)
 
     def _bank_rows(self, keys: torch.Tensor,
                    slots: torch.Tensor) -> torch.Tensor:
@@ -405,6 +408,7 @@ class StreamingLabelPropagation:
         return (labels * weights[..., None]).sum(1)
 
     def _propagate_unresolved(self, rows: torch.Tensor,
+                              target_cells: torch.Tensor,
                               threshold: torch.Tensor,
                               tile_unit: torch.Tensor,
                               target64: torch.Tensor,
@@ -413,37 +417,64 @@ class StreamingLabelPropagation:
                               context: List[int],
                               slots: torch.Tensor) -> torch.Tensor:
         """Labels ``(u, K)`` of targets whose screens may have dropped a
-        candidate: every source with a screened logit ``>= threshold`` is
-        rescored (frame 0's logits are recomputed for these rows).
+        candidate (flat regions: many near-ties within the margin).
+
+        Every source cell with a screened logit ``>= threshold`` for any of
+        these targets is rescored against all of them by one float64
+        product per source frame (frame 0's logits are recomputed for these
+        rows), so the exact top-k is among the rescored logits.
 
         Args:
             rows: ``(u,)`` the targets' rows in the tile.
+            target_cells: ``(u,)`` their flat cells in the frame.
             threshold: ``(u,)`` their k-th screened logit minus the margin.
             tile_unit: ``(n, C)`` the tile's unit features.
             target64: ``(n, C)`` the same in float64.
             logits: Screened ``(n, m)`` window logits by context frame.
             window_cells: ``(m,)`` flat cells of the window.
             context: The short-term source frames.
+            slots: ``(1 + n_context,)`` bank slot of each source position.
         """
+        num_cells = self.grid[0] * self.grid[1]
         frame0 = self._frame0.raw.view(-1, self.num_channels)
         frame0_logits = (tile_unit[rows] @ frame0.T).mul_(
             self._frame0.scale.view(-1))
-        found_rows, found_cells = (frame0_logits >=
-                                   threshold[:, None]).nonzero().unbind(1)
-        pair_rows, pair_keys = [found_rows], [found_cells]
-        for position, frame in enumerate(context, start=1):
+        cells = (frame0_logits >= threshold[:, None]).any(0).nonzero()[:, 0]
+        target64 = target64[rows]
+        exact = [self._exact_product(target64, cells, 0)]
+        keys = [cells.expand(len(rows), -1)]
+        for frame in dict.fromkeys(context):
             frame_logits = logits[frame][rows]
             above = ((frame_logits >= threshold[:, None]) &
-                     (frame_logits > self._excluded))
-            found_rows, columns = above.nonzero().unbind(1)
-            pair_rows.append(found_rows)
-            pair_keys.append(window_cells[columns] +
-                             position * self.grid[0] * self.grid[1])
-        pair_rows, pair_keys = torch.cat(pair_rows), torch.cat(pair_keys)
-        exact = self._exact_logits(target64[rows][pair_rows][:, None],
-                                   pair_keys[:, None], slots)[:, 0]
-        values, keys = pad_ragged_rows(pair_rows, exact, pair_keys, len(rows))
+                     (frame_logits > self._excluded)).any(0)
+            cells = window_cells[above]
+            frame_exact = self._exact_product(target64, cells,
+                                              self._bank.slot(frame))
+            inside = within_radius(target_cells // self.grid[1],
+                                   target_cells % self.grid[1],
+                                   cells // self.grid[1],
+                                   cells % self.grid[1], self.radius)
+            frame_exact.masked_fill_(~inside, float('-inf'))
+            for position, source in enumerate(context, start=1):
+                if source == frame:
+                    exact.append(frame_exact)
+                    keys.append((cells + position * num_cells).expand(
+                        len(rows), -1))
+        exact, keys = torch.cat(exact, 1), torch.cat(keys, 1)
+        kth = exact.topk(min(self.topk, exact.shape[1]), dim=1).values[:, -1]
+        found_rows, columns = (exact >= kth[:, None]).nonzero().unbind(1)
+        values, keys = pad_ragged_rows(found_rows, exact[found_rows, columns],
+                                       keys[found_rows, columns], len(rows))
         return self._aggregate(values, keys, slots)
+
+    def _exact_product(self, target64: torch.Tensor, cells: torch.Tensor,
+                       slot: int) -> torch.Tensor:
+        """``(u, c)`` float64 logits of targets against cells of a slot."""
+        sources = self._bank.raw[slot].view(-1, self.num_channels)[cells.to(
+            self.bank_device)].to(self.device, torch.float64)
+        sources *= self._bank.inv_norm[slot].view(-1)[cells.to(
+            self.bank_device)].to(self.device)[:, None]
+        return (target64 @ sources.T).div_(self.temperature)
 
     def _window_outside(self, tile) -> torch.Tensor:
         """``(n, m)`` True where a window cell is not within the radius.
