@@ -32,7 +32,7 @@ import torch
 from .frame_bank import FrameBank, FrameFeatures, prepare_features
 from .geometry import (context_frame_indices, grid_coordinates, iter_tiles,
                        radius_reach, within_radius)
-from .topk import logit_error_bound, merge_topk, pad_ragged_rows
+from .topk import largest, logit_error_bound, merge_topk, pad_ragged_rows
 from .validation import (check_first_labels, check_frame_features,
                          check_propagation_settings, check_topk_fits)
 
@@ -227,7 +227,7 @@ class StreamingLabelPropagation:
         values, cells = [], []
         for start in range(0, len(target), block):
             logits = (target[start:start + block] @ frame0.T).mul_(scale)
-            block_values, block_cells = logits.topk(kept, dim=1)
+            block_values, block_cells = largest(logits, kept)
             values.append(block_values)
             cells.append(block_cells)
         return torch.cat(values), torch.cat(cells)
@@ -248,17 +248,18 @@ class StreamingLabelPropagation:
         num_cells = self.grid[0] * self.grid[1]
         tile_unit = target.unit[tile.rows, tile.cols].reshape(
             -1, self.num_channels)
+        reachable, outside = self._window_geometry(tile)
         window_cells = grid_coordinates(tile.window_rows, tile.window_cols,
                                         self.device)
-        window_cells = window_cells[0] * self.grid[1] + window_cells[1]
-        outside = self._window_outside(tile)
+        window_cells = (window_cells[0] * self.grid[1] +
+                        window_cells[1])[reachable]
         logits = {}
         screens = {}
         for frame in dict.fromkeys(context):
-            logits[frame] = self._window_logits(tile, tile_unit, frame,
-                                                outside)
+            logits[frame] = self._window_logits(tile_unit, frame,
+                                                window_cells, outside)
             kept = min(self._screened, logits[frame].shape[1])
-            values, columns = logits[frame].topk(kept, dim=1)
+            values, columns = largest(logits[frame], kept)
             screens[frame] = (values, window_cells[columns])
         first_position = {frame: context.index(frame) + 1 for frame in screens}
         pooled_values = torch.cat(
@@ -347,19 +348,20 @@ class StreamingLabelPropagation:
         last = values[:, -1]
         return (last < threshold) | (last <= self._excluded)
 
-    def _window_logits(self, tile, tile_unit: torch.Tensor, frame: int,
+    def _window_logits(self, tile_unit: torch.Tensor, frame: int,
+                       window_cells: torch.Tensor,
                        outside: torch.Tensor) -> torch.Tensor:
-        """Screened logits ``(n, m)`` of the tile against a frame's window,
-        the official excluded logit outside the radius."""
+        """Screened logits ``(n, m)`` of the tile against a frame's window
+        cells ``(m,)``, the official excluded logit outside the radius."""
         if frame == 0:
             raw, scale = self._frame0.raw, self._frame0.scale
         else:
             slot = self._bank.slot(frame)
             raw, scale = self._bank.raw[slot], self._bank.scale[slot]
-        window = (tile.window_rows, tile.window_cols)
-        feats = raw[window].reshape(-1, self.num_channels).to(self.device)
-        logits = (tile_unit @ feats.T).mul_(
-            scale[window].reshape(-1).to(self.device))
+        cells = window_cells.to(raw.device)
+        feats = raw.view(-1, self.num_channels).index_select(0, cells)
+        logits = (tile_unit @ feats.to(self.device).T).mul_(
+            scale.view(-1).index_select(0, cells).to(self.device))
         return logits.masked_fill_(outside, self._excluded)
 
     def _exact_logits(self, target64: torch.Tensor, keys: torch.Tensor,
@@ -476,12 +478,18 @@ class StreamingLabelPropagation:
             self.bank_device)].to(self.device)[:, None]
         return (target64 @ sources.T).div_(self.temperature)
 
-    def _window_outside(self, tile) -> torch.Tensor:
-        """``(n, m)`` True where a window cell is not within the radius.
+    def _window_geometry(self, tile) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Which window cells any target of the tile reaches, and the mask.
 
         Depends only on where the tile sits in its (clipped) window; the
         last ``WINDOW_MASK_CACHE_SIZE`` geometries are cached (interior
         tiles all share one).
+
+        Returns:
+            tuple[Tensor, Tensor]: ``(m,)`` indices (row-major in the
+            window) of the cells within the radius of some target, and
+            ``(n, m)`` True where such a cell is not within the radius of a
+            target.
         """
         key = (tile.rows.start - tile.window_rows.start,
                tile.rows.stop - tile.window_rows.start,
@@ -495,6 +503,8 @@ class StreamingLabelPropagation:
             targets = grid_coordinates(tile.rows, tile.cols, self.device)
             sources = grid_coordinates(tile.window_rows, tile.window_cols,
                                        self.device)
-            self._window_masks[key] = ~within_radius(
-                targets[0], targets[1], sources[0], sources[1], self.radius)
+            inside = within_radius(targets[0], targets[1], sources[0],
+                                   sources[1], self.radius)
+            reachable = inside.any(0).nonzero()[:, 0]
+            self._window_masks[key] = (reachable, ~inside[:, reachable])
         return self._window_masks[key]

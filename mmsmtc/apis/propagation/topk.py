@@ -101,3 +101,57 @@ def pad_ragged_rows(rows: torch.Tensor, values: torch.Tensor,
     padded_values[rows, columns] = values[order]
     padded_keys[rows, columns] = order_keys[order]
     return padded_values, padded_keys
+
+
+def largest(values: torch.Tensor, r: int,
+            block: int = 16) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Row-wise ``r`` largest values (any of equal ones), descending.
+
+    ``torch.topk`` on the CPU costs about as much per value as a matrix
+    product; this first takes the maximum of each ``block`` consecutive
+    values (cheap and vectorised). The ``r``-th largest block maximum
+    ``tau`` is reached by ``r`` values of distinct blocks, so every one of
+    the ``r`` largest values is ``>= tau`` and lies in a block whose maximum
+    is ``>= tau``; only those blocks go through ``torch.topk``.
+
+    Args:
+        values: ``(n, m)`` rows, last dimension contiguous, no NaN.
+        r: How many to keep; ``min(r, m)`` are returned.
+        block: Values per block.
+
+    Returns:
+        tuple[Tensor, Tensor]: ``(n, r')`` values, descending, and their
+        int64 columns.
+    """
+    num_rows, length = values.shape
+    r = min(r, length)
+    num_blocks = length // block
+    if num_blocks <= 4 * r or values.stride(1) != 1:
+        return values.topk(r, dim=1)
+    head = values[:, :num_blocks * block].unflatten(1, (num_blocks, block))
+    tail = values[:, num_blocks * block:]
+    maxima = head.amax(2)
+    tau = torch.cat([maxima, tail], 1).topk(r, dim=1).values[:, -1:]
+    chosen = maxima >= tau
+    counts = chosen.sum(1)
+    width = int(counts.max())
+    rows, blocks = chosen.nonzero().unbind(1)
+    slots = torch.arange(len(rows), device=rows.device) - (
+        counts.cumsum(0) - counts)[rows]
+    block_ids = torch.zeros(
+        num_rows, width, dtype=torch.long, device=values.device)
+    block_ids[rows, slots] = blocks
+    valid = torch.arange(width, device=values.device) < counts[:, None]
+    candidates = head.gather(
+        1, block_ids[..., None].expand(-1, -1, block)).masked_fill_(
+            ~valid[..., None], float('-inf'))
+    columns = block_ids[..., None] * block + torch.arange(
+        block, device=values.device)
+    candidates = torch.cat([candidates.flatten(1), tail], 1)
+    columns = torch.cat([
+        columns.flatten(1),
+        torch.arange(num_blocks * block, length,
+                     device=values.device).expand(num_rows, -1)
+    ], 1)
+    top_values, picked = candidates.topk(r, dim=1)
+    return top_values, columns.gather(1, picked)
