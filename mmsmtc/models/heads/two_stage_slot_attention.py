@@ -224,30 +224,53 @@ class TwoStageSlotAttention(BaseModule):
     def _semantic_stage(self, init: torch.Tensor, keys: torch.Tensor,
                         values: torch.Tensor):
         """Stage 1 on ``init (N, S, C)``; returns slots and ``(N, S, L)``."""
-        slots = init
-        for round_idx in range(self.iters):
-            query = self.project_q(self.norm_slots(slots))
-            logits = torch.einsum('nsc,nlc->nsl', query, keys) * self.scale
-            attn = logits.softmax(dim=1) + self.eps
-            attn = attn / attn.sum(dim=-1, keepdim=True)
-            slots = self._update(slots,
-                                 torch.einsum('nsl,nlc->nsc', attn, values))
-            if round_idx == self.iters - 2:
-                slots = _gradient_through_last_round(slots, init)
+        slots = self._rounds_without_gradient(self._semantic_round, init,
+                                              keys, values)
+        return self._semantic_round(slots, keys, values)
+
+    def _semantic_round(self, slots: torch.Tensor, keys: torch.Tensor,
+                        values: torch.Tensor):
+        """One stage-1 round: ``(N, S, C)`` slots -> slots, ``(N, S, L)``."""
+        query = self.project_q(self.norm_slots(slots))
+        logits = torch.einsum('nsc,nlc->nsl', query, keys) * self.scale
+        attn = logits.softmax(dim=1) + self.eps
+        attn = attn / attn.sum(dim=-1, keepdim=True)
+        slots = self._update(slots, torch.einsum('nsl,nlc->nsc', attn,
+                                                 values))
         return slots, logits
 
     def _instance_stage(self, init: torch.Tensor, keys: torch.Tensor,
                         values: torch.Tensor, area: torch.Tensor):
         """Stage 2 on ``init (N, S, P, C)`` inside ``area (N, S, L)``."""
-        slots = init
-        for round_idx in range(self.iters):
-            query = self.project_q(self.norm_slots(slots))
-            logits = torch.einsum('nspc,nlc->nspl', query, keys) * self.scale
-            attn = logits.softmax(dim=2) + self.eps
-            attn = attn * area[:, :, None]
-            attn = attn / (attn.sum(dim=-1, keepdim=True) + self.eps)
-            slots = self._update(slots,
-                                 torch.einsum('nspl,nlc->nspc', attn, values))
-            if round_idx == self.iters - 2:
-                slots = _gradient_through_last_round(slots, init)
+        slots = self._rounds_without_gradient(self._instance_round, init,
+                                              keys, values, area)
+        return self._instance_round(slots, keys, values, area)
+
+    def _instance_round(self, slots: torch.Tensor, keys: torch.Tensor,
+                        values: torch.Tensor, area: torch.Tensor):
+        """One stage-2 round: ``(N, S, P, C)`` -> slots, ``(N, S, P, L)``."""
+        query = self.project_q(self.norm_slots(slots))
+        logits = torch.einsum('nspc,nlc->nspl', query, keys) * self.scale
+        attn = logits.softmax(dim=2) + self.eps
+        attn = attn * area[:, :, None]
+        attn = attn / (attn.sum(dim=-1, keepdim=True) + self.eps)
+        slots = self._update(slots, torch.einsum('nspl,nlc->nspc', attn,
+                                                 values))
         return slots, logits
+
+    def _rounds_without_gradient(self, run_round, init: torch.Tensor,
+                                 *inputs: torch.Tensor) -> torch.Tensor:
+        """The first ``iters - 1`` rounds, started from ``init``.
+
+        Their gradient is never used (it is routed straight to ``init``,
+        :func:`_gradient_through_last_round`), so they run without autograd:
+        the same values, no graph to record. Returns the slots entering the
+        last round (``init`` itself when ``iters == 1``).
+        """
+        if self.iters == 1:
+            return init
+        slots = init
+        with torch.no_grad():
+            for _ in range(self.iters - 1):
+                slots, _ = run_round(slots, *inputs)
+        return _gradient_through_last_round(slots, init)
