@@ -180,11 +180,15 @@ def test_objects_are_textured_and_differ_from_the_background():
         frame = video.frames[0].astype(float)
         ids = video.instance_masks[0]
         background_mean = frame[ids == 0].mean(axis=0)
+        # A low-contrast background: the brightness of its two tones
+        # differs by at most 0.12 * 255 (edge pixels blend in objects).
+        brightness = frame[ids == 0].max(axis=1)
+        assert np.ptp(np.percentile(brightness, [5, 95])) < 0.13 * 255
         means = []
         for scene_object in scene.objects:
             pixels = frame[ids == scene_object.object_id]
-            # Not one constant colour: the two texture colours both show.
-            assert pixels.std(axis=0).max() > 10.0
+            # Not one constant colour: the two texture tones both show.
+            assert pixels.std(axis=0).max() > 3.0
             means.append(pixels.mean(axis=0))
             assert np.abs(means[-1] - background_mean).max() > 20.0
         assert len(means) >= 2

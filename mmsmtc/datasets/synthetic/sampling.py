@@ -1,9 +1,13 @@
 """Random sampling of synthetic scenes.
 
 Objects get saturated two-colour textures whose hues are spread around the
-colour wheel; the background gets a muted two-colour texture that drifts.
-Objects are therefore separable by appearance and by motion, but no object
-is one constant colour. Sizes and speeds scale with ``min(H, W)`` so a
+colour wheel, a bright and a mid tone; the background gets a muted,
+low-contrast two-colour texture that drifts (its two tones differ by
+:data:`BACKGROUND_VALUE_STEP` in HSV value). Objects are therefore separable
+by appearance and by motion, but no object is one constant colour, and the
+background stays one region for appearance-based grouping: with the strong
+light/dark checkers of earlier versions a from-scratch model split the
+background into as many groups as the objects. Sizes and speeds scale with ``min(H, W)`` so a
 scene looks the same at any frame size.
 
 A scene is accepted when, in its first frame, every object shows at least
@@ -31,6 +35,8 @@ KEYPOINT_REACH = 0.6
 MAX_ATTEMPTS = 100
 #: Smallest frame side: objects and keypoints need room.
 MIN_SIDE = 32
+#: Range of the HSV value difference between the background's two tones.
+BACKGROUND_VALUE_STEP = (0.06, 0.12)
 
 _NOISE_GRID_SIZE = 16
 
@@ -69,19 +75,20 @@ def _sample_texture(rng: np.random.Generator, colours: np.ndarray,
 def _sample_object_texture(rng: np.random.Generator,
                            hue: float) -> TextureSpec:
     colours = np.stack([
-        _hsv_colour(hue, rng.uniform(0.65, 1.0), rng.uniform(0.85, 1.0)),
-        _hsv_colour(hue + rng.uniform(-0.08, 0.08), rng.uniform(0.5, 1.0),
-                    rng.uniform(0.35, 0.6)),
+        _hsv_colour(hue, rng.uniform(0.7, 1.0), rng.uniform(0.85, 1.0)),
+        _hsv_colour(hue + rng.uniform(-0.04, 0.04), rng.uniform(0.7, 1.0),
+                    rng.uniform(0.65, 0.8)),
     ])
     return _sample_texture(rng, colours, (1.2, 2.5))
 
 
 def _sample_background(rng: np.random.Generator) -> TextureSpec:
     hue = rng.random()
+    value = rng.uniform(0.35, 0.6)
     colours = np.stack([
-        _hsv_colour(hue, rng.uniform(0.05, 0.3), rng.uniform(0.25, 0.5)),
-        _hsv_colour(hue + rng.uniform(-0.1, 0.1), rng.uniform(0.05, 0.3),
-                    rng.uniform(0.55, 0.8)),
+        _hsv_colour(hue, rng.uniform(0.05, 0.25), value),
+        _hsv_colour(hue + rng.uniform(-0.05, 0.05), rng.uniform(0.05, 0.25),
+                    value + rng.uniform(*BACKGROUND_VALUE_STEP)),
     ])
     return _sample_texture(rng, colours, (3.0, 6.0))
 
