@@ -254,8 +254,13 @@ def test_discovery_streams_clips_like_smtc_predict():
     assert result.pred_masks.dtype == np.uint8
     assert result.pred_masks.max() >= 1
     np.testing.assert_array_equal(result.pred_masks, reference.pred_masks)
-    assert 'pred_instance_masks' not in result
-    assert 'pred_instance_embeddings' not in result
+    # The slot outputs stay on the sample (feature grid, video frames
+    # first) for the visualisation hook and --dump.
+    for field in ('pred_semantic_logits', 'pred_instance_masks',
+                  'pred_instance_scores', 'pred_instance_embeddings'):
+        assert result.get(field).shape[0] == 6
+        torch.testing.assert_close(result.get(field), reference.get(field))
+    assert result.pred_semantic_logits.shape == (6, 3, 4, 4)
 
 
 def test_single_object_discovery_gives_a_foreground():

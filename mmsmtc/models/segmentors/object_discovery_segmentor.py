@@ -108,15 +108,16 @@ class ObjectDiscoverySegmentor(PredictOnlySegmentor):
 
         Returns:
             list[VideoDataSample]: with ``pred_masks`` ``(T, H, W)`` uint8
-            and, for multi-object discovery, ``pred_object_scores``.
+            (and, for multi-object discovery, ``pred_object_scores``), and
+            the SMTC outputs they come from (:data:`PREDICTION_FIELDS`, at
+            the feature grid, on the CPU) for visualisation hooks and
+            ``--dump``.
         """
         for frames, sample in zip(inputs, data_samples):
             outputs = self._slot_outputs(frames, sample)
             for field, value in outputs.items():
                 sample.set_field(value, field)
             self.post_processor.process(sample)
-            for field in outputs:
-                del sample[field]
         return data_samples
 
     def _slot_outputs(self, frames,
