@@ -248,3 +248,66 @@ def test_random_init_follows_dino_and_needs_no_checkpoint():
     assert 0.015 < model.blocks[0].attn.qkv.weight.std() < 0.025
     assert torch.equal(model.blocks[0].attn.qkv.bias,
                        torch.zeros_like(model.blocks[0].attn.qkv.bias))
+
+
+def deeper_tiny_vit(**kwargs):
+    """Four blocks: the middle ones have drop rates strictly in (0, rate)."""
+    torch.manual_seed(0)
+    return VisionTransformer(arch=dict(TINY_ARCH, depth=4),
+                             pretrain_img_size=TINY_PRETRAIN_SIZE, **kwargs)
+
+
+@pytest.mark.parametrize('frozen', [True, False])
+def test_skipping_dropped_paths_equals_timm_blocks(frozen):
+    """Same random state -> same tokens, keys and gradients as timm's
+    blocks, which compute the dropped branches and multiply them by 0."""
+    images = torch.randn(6, 3, 56, 56)
+    outputs, grads = [], []
+    for skip in (True, False):
+        model = deeper_tiny_vit(drop_path_rate=0.6, frozen=frozen,
+                                out_types=('tokens', 'keys'),
+                                skip_dropped_paths=skip).train()
+        dropped = []
+        for block in model.blocks:
+            block.drop_path2.register_forward_hook(
+                lambda module, args, out: dropped.append(
+                    int((out.flatten(1) == 0).all(1).sum())))
+        torch.manual_seed(3)
+        tokens, keys = model(images)
+        outputs.append((tokens, keys, dropped))
+        if not frozen:
+            (tokens.square().sum() + keys.sum()).backward()
+            grads.append([p.grad for p in model.parameters()
+                          if p.requires_grad])
+    (tokens, keys, _), (ref_tokens, ref_keys, ref_dropped) = outputs
+    # the check is not vacuous: some samples were dropped, not all
+    assert 0 < sum(ref_dropped) < 6 * len(ref_dropped)
+    torch.testing.assert_close(tokens, ref_tokens, rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(keys, ref_keys, rtol=1e-6, atol=1e-6)
+    for grad, ref_grad in zip(*grads):
+        torch.testing.assert_close(grad, ref_grad, rtol=1e-4, atol=1e-5)
+
+
+def test_dropped_paths_are_skipped_only_in_training_mode():
+    model = deeper_tiny_vit(drop_path_rate=0.9, out_types=('keys', )).eval()
+    batch_sizes = []
+    for block in model.blocks[:-1]:
+        block.mlp.register_forward_hook(
+            lambda module, args, out: batch_sizes.append(args[0].shape[0]))
+    images = torch.randn(8, 3, 56, 56)
+    with torch.no_grad():
+        model(images)
+        assert set(batch_sizes) == {8}
+        batch_sizes.clear()
+        model.train()
+        torch.manual_seed(0)
+        model(images)
+    assert min(batch_sizes) < 8
+
+
+def test_a_branch_dropped_for_every_sample_still_gets_a_zero_gradient():
+    model = deeper_tiny_vit(drop_path_rate=0.6, out_types=('keys', )).train()
+    model.blocks[1].drop_path2.drop_prob = 1.0
+    model(torch.randn(3, 3, 56, 56))[0].sum().backward()
+    grad = model.blocks[1].mlp.fc1.weight.grad
+    assert grad is not None and torch.equal(grad, torch.zeros_like(grad))

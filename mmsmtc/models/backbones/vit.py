@@ -14,12 +14,12 @@ propagation)::
 import contextlib
 import logging
 from functools import partial
-from typing import Dict, Sequence, Tuple, Union
+from typing import Callable, Dict, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
 from mmengine.logging import print_log
-from timm.layers import PatchEmbed
+from timm.layers import DropPath, PatchEmbed
 from timm.models.vision_transformer import Attention, Block
 from torch import nn
 
@@ -85,6 +85,18 @@ class VisionTransformer(KeyMappedBackbone):
     active in training mode, as in the official code (DINO's default
     ``drop_path_rate=0.1``; SMTC trains with it).
 
+    Stochastic depth without the dropped work (``skip_dropped_paths``): in
+    training mode a residual branch (attention or MLP) that timm's
+    ``DropPath`` drops for a sample contributes ``0 * branch`` to it, so it
+    is not computed for that sample; the kept samples' branches are
+    computed on their own and added with timm's ``1 / keep_prob`` scale.
+    The keep mask is timm's draw (``bernoulli_`` of the same shape, in the
+    same order), so the output equals timm's ``Block`` for the same random
+    state whenever the branch is finite. It runs on the CPU only: on other
+    devices selecting the kept samples would read the mask back to the host
+    (a synchronisation), so the blocks run as timm's there. The last
+    block's drop paths (tokens output only) are applied as in timm.
+
     Args:
         arch (str | dict): ``'vit-s16'``, ``'vit-b16'``, ``'vit-b8'`` or a
             dict with ``patch_size``, ``embed_dim``, ``depth``,
@@ -104,6 +116,9 @@ class VisionTransformer(KeyMappedBackbone):
         mlp_ratio (float): MLP hidden size / embed_dim.
         drop_path_rate (float): stochastic depth, rising linearly from 0 in
             the first block to this value in the last.
+        skip_dropped_paths (bool): skip the residual branches stochastic
+            depth drops (see above). Defaults to True; False computes them
+            and multiplies them by 0, as the official code does.
         init_cfg (dict, optional): e.g. ``dict(type='Pretrained',
             checkpoint='dino_deitsmall16_pretrain.pth')``; loaded in
             ``init_weights()`` through :meth:`checkpoint_key_map`.
@@ -124,8 +139,10 @@ class VisionTransformer(KeyMappedBackbone):
                  pretrain_img_size: int = 224,
                  mlp_ratio: float = 4.0,
                  drop_path_rate: float = 0.0,
+                 skip_dropped_paths: bool = True,
                  init_cfg: Union[dict, None] = None):
         super().__init__(init_cfg=init_cfg)
+        self.skip_dropped_paths = skip_dropped_paths
         settings = self._arch_settings(arch)
         self.out_types = self._check_out_types(out_types)
         self.final_norm = final_norm
@@ -297,8 +314,11 @@ class VisionTransformer(KeyMappedBackbone):
             (self.cls_token.expand(num_images, -1, -1), tokens), dim=1)
         tokens = tokens + interpolate_pos_embed_dino(
             self.pos_embed, grid_height, grid_width)
+        skip_dropped = (self.skip_dropped_paths and self.training
+                        and tokens.device.type == 'cpu')
         for block in self.blocks[:-1]:
-            tokens = block(tokens)
+            tokens = _block_skipping_dropped_paths(
+                block, tokens) if skip_dropped else block(tokens)
         last_block = self.blocks[-1]
         normed = last_block.norm1(tokens)
         if self.keys_only:
@@ -347,3 +367,46 @@ class VisionTransformer(KeyMappedBackbone):
         """``(N, 1 + h * w, C)`` -> ``(N, C, h, w)``, cls entry dropped."""
         num_images, _, dim = sequence.shape
         return sequence[:, 1:].transpose(1, 2).reshape(num_images, dim, *grid)
+
+
+def _block_skipping_dropped_paths(block: Block,
+                                  tokens: torch.Tensor) -> torch.Tensor:
+    """timm's ``Block.forward`` on ``(N, L, C)`` tokens, training mode,
+    computing each residual branch only for the samples its drop path
+    keeps."""
+    tokens = _residual_of_kept_samples(
+        tokens, lambda x: block.ls1(block.attn(block.norm1(x))),
+        block.drop_path1)
+    return _residual_of_kept_samples(
+        tokens, lambda x: block.ls2(block.mlp(block.norm2(x))),
+        block.drop_path2)
+
+
+def _residual_of_kept_samples(
+        tokens: torch.Tensor, branch: Callable[[torch.Tensor], torch.Tensor],
+        drop_path: nn.Module) -> torch.Tensor:
+    """``tokens + drop_path(branch(tokens))`` without the dropped samples.
+
+    Args:
+        tokens: ``(N, L, C)`` block input.
+        branch: the residual branch, per sample (``(n, L, C)`` in and out).
+        drop_path: the block's ``DropPath`` (or ``Identity`` when its rate
+            is 0).
+
+    Returns:
+        Tensor: ``(N, L, C)``; the same as timm's ``x + drop_path(branch(x))``
+        with the same random state: the keep mask is timm's draw.
+    """
+    if (not isinstance(drop_path, DropPath) or not drop_path.training
+            or drop_path.drop_prob == 0):
+        return tokens + drop_path(branch(tokens))
+    keep_prob = 1 - drop_path.drop_prob
+    scale = tokens.new_empty((tokens.shape[0], 1, 1)).bernoulli_(keep_prob)
+    if keep_prob > 0.0 and drop_path.scale_by_keep:
+        scale.div_(keep_prob)
+    kept = scale.flatten().nonzero().flatten()
+    if kept.numel() in (0, tokens.shape[0]):
+        # all kept, or none: then the branch's parameters must still get a
+        # (zero) gradient, as in timm, for the optimizer's weight decay
+        return tokens + branch(tokens) * scale
+    return tokens.index_add(0, kept, branch(tokens[kept]) * scale[kept])
