@@ -1,5 +1,5 @@
 # Synthetic DAVIS-2017 unsupervised with the tiny SMTC of
-# configs/smtc/smtc_vit-tiny_1xb4-400_synthetic-64x112.py (test its
+# configs/smtc/smtc_vit-tiny_1xb4-1500_synthetic-64x112.py (test its
 # checkpoint, or 'none' for an untrained model), 64x112 input.
 _base_ = [
     '_base_/discovery_smtc_vit-tiny.py',

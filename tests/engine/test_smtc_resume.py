@@ -17,7 +17,7 @@ from mmsmtc.engine.hooks import RNGStateHook
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY_CONFIG = ROOT / 'configs' / 'smtc' / \
-    'smtc_vit-tiny_1xb4-400_synthetic-64x112.py'
+    'smtc_vit-tiny_1xb4-1500_synthetic-64x112.py'
 MAX_ITERS, GRAD_ITER, CHECKPOINT_INTERVAL, KILL_AT = 6, 3, 2, 2
 
 #: A hook module for the training subprocess: logs every iteration's losses

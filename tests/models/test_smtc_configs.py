@@ -38,7 +38,7 @@ def test_config_builds_model_and_optimizer(path):
 
 def test_tiny_config_runs_a_clip_at_its_size():
     cfg = Config.fromfile(CONFIG_DIR /
-                          'smtc_vit-tiny_1xb4-400_synthetic-64x112.py')
+                          'smtc_vit-tiny_1xb4-1500_synthetic-64x112.py')
     model = MODELS.build(cfg.model)
     out = model(torch.randn(1, 4, 3, 64, 112))
     assert out['semantic_logits'].shape == (1, 4, 6, 8 * 14)

@@ -16,7 +16,7 @@ from mmsmtc.utils import register_all_modules
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY_CONFIG = ROOT / 'configs' / 'smtc' / \
-    'smtc_vit-tiny_1xb4-400_synthetic-64x112.py'
+    'smtc_vit-tiny_1xb4-1500_synthetic-64x112.py'
 R50_CONFIG = ROOT / 'configs' / 'smtc' / 'smtc_r50_4xb32-10k_ytvos-256x256.py'
 
 

@@ -12,7 +12,7 @@ from mmsmtc.datasets.synthetic import generate_synthetic_benchmark
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY_CONFIG = ROOT / 'configs' / 'smtc' / \
-    'smtc_vit-tiny_1xb4-400_synthetic-64x112.py'
+    'smtc_vit-tiny_1xb4-1500_synthetic-64x112.py'
 
 
 def free_port() -> int:

@@ -14,5 +14,5 @@ model = dict(
         init_cfg=None),
     neck=dict(in_channels=64, grid_size=(8, 14)),
     head=dict(in_channels=64, num_slots=6, num_instances=2),
-    grad_iter=10,
+    grad_iter=1000,
     ema_momentum=0.99)
