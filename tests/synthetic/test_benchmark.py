@@ -10,6 +10,7 @@ from PIL import Image
 
 from mmsmtc.datasets.synthetic import (generate_synthetic_benchmark,
                                        parse_size, render_synthetic_video)
+from mmsmtc.datasets.synthetic.benchmark import GENERATOR_VERSION
 from mmsmtc.datasets.synthetic.files import MAT_HEADER_TEXT
 from mmsmtc.datasets.synthetic.layouts import JHMDB_CLASS
 from mmsmtc.utils import DAVIS_PALETTE, read_indexed_png
@@ -94,6 +95,7 @@ def test_meta_file_matches_summary(tiny_set):
     assert meta == {k: v for k, v in summary.items() if k != 'out_dir'}
     assert meta['size'] == [48, 64]
     assert meta['num_keypoints'] == 8
+    assert meta['generator_version'] == GENERATOR_VERSION
     assert summary['out_dir'] == str(out_dir)
 
 

@@ -44,6 +44,10 @@ MIN_FRAMES = 3
 #: The top-level folders the generator owns inside ``OUT``.
 OUTPUT_FOLDERS = ('YTVOS', 'DAVIS', 'JHMDB', 'VIP')
 META_FILE = 'synthetic_meta.json'
+#: Version of the scene sampling and rendering, recorded in the meta file:
+#: bumped whenever the same arguments give other videos (2: low-contrast
+#: backgrounds), so that tools can tell a stale set from the current one.
+GENERATOR_VERSION = 2
 
 _TRAIN_SPLIT, _VAL_SPLIT = 0, 1
 
@@ -162,7 +166,7 @@ def generate_synthetic_benchmark(out_dir: Union[str, Path],
 
     Returns:
         dict: The summary also written to ``OUT/synthetic_meta.json``:
-        arguments, ``train_videos`` and ``val_videos`` names,
+        :data:`GENERATOR_VERSION`, arguments, ``train_videos`` and ``val_videos`` names,
         ``num_objects`` per validation video, ``num_keypoints`` (``J``),
         ``num_part_classes``, ``num_files`` and the benchmark ``roots``
         (relative to ``out_dir``), plus ``out_dir`` itself (not written).
@@ -194,6 +198,7 @@ def generate_synthetic_benchmark(out_dir: Union[str, Path],
     write_jhmdb_splits(roots['JHMDB'], val_names)
     write_vip_lists(roots['VIP'], val_names)
     summary = {
+        'generator_version': GENERATOR_VERSION,
         'seed': int(seed),
         'num_frames': int(num_frames),
         'size': list(size),
