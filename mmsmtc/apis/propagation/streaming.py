@@ -253,40 +253,36 @@ class StreamingLabelPropagation:
                                         self.device)
         window_cells = (window_cells[0] * self.grid[1] +
                         window_cells[1])[reachable]
-        logits = {}
-        screens = {}
-        for frame in dict.fromkeys(context):
-            logits[frame] = self._window_logits(tile_unit, frame,
-                                                window_cells, outside)
-            kept = min(self._screened, logits[frame].shape[1])
-            values, columns = largest(logits[frame], kept)
-            screens[frame] = (values, window_cells[columns])
-        first_position = {frame: context.index(frame) + 1 for frame in screens}
-        pooled_values = torch.cat(
-            [frame0_values] + [values for values, _ in screens.values()], 1)
-        pooled_keys = torch.cat([frame0_cells] + [
-            cells + first_position[frame] * num_cells
-            for frame, (_, cells) in screens.items()
-        ], 1)
+        frames = list(dict.fromkeys(context))
+        logits = tile_unit.new_empty(
+            (len(tile_unit), len(frames), len(window_cells)))
+        for index, frame in enumerate(frames):
+            self._window_logits(logits[:, index], tile_unit, frame,
+                                window_cells, outside)
+        context_values, columns = largest(logits.flatten(1), self._screened)
+        frame_positions = torch.tensor(
+            [context.index(frame) + 1 for frame in frames],
+            device=self.device)
+        context_keys = (frame_positions[columns // len(window_cells)] *
+                        num_cells + window_cells[columns % len(window_cells)])
+        pooled_values = torch.cat([frame0_values, context_values], 1)
         kept = min(self._screened, pooled_values.shape[1])
         screened, picked = pooled_values.topk(kept, dim=1)
-        keys = pooled_keys.gather(1, picked)
+        keys = torch.cat([frame0_cells, context_keys], 1).gather(1, picked)
         threshold = screened[:, min(self.topk, kept) - 1] - self._margin
-
         complete = self._screen_is_complete(screened, pooled_values.shape[1],
                                             threshold)
         complete &= self._screen_is_complete(frame0_values, num_cells,
                                              threshold)
-        for frame, (values, _) in screens.items():
-            complete &= self._screen_is_complete(values,
-                                                 logits[frame].shape[1],
-                                                 threshold)
+        complete &= self._screen_is_complete(
+            context_values, logits.shape[1] * logits.shape[2], threshold)
 
         coords = grid_coordinates(tile.rows, tile.cols, self.device)
         tile_cells = coords[0] * self.grid[1] + coords[1]
         target64 = target.raw.view(-1, self.num_channels)[tile_cells].double()
         target64 *= target.inv_norm.view(-1)[tile_cells, None]
-        exact = self._exact_logits(target64[:, :, None], keys, slots)
+        exact = (self._exact_sources(keys, slots) @ target64[:, :, None])
+        exact = exact[..., 0].div_(self.temperature)
         exact.masked_fill_(screened == self._excluded, float('-inf'))
         exact, keys = self._repeat_frame0_copies(exact, keys,
                                                  context.count(0))
@@ -297,7 +293,8 @@ class StreamingLabelPropagation:
         if len(unresolved):
             labels[unresolved] = self._propagate_unresolved(
                 unresolved, tile_cells[unresolved], threshold[unresolved],
-                tile_unit, target64, logits, window_cells, context, slots)
+                tile_unit, target64, logits, frame_positions, window_cells,
+                context.count(0), slots)
         return labels.to(self.dtype)
 
     def _repeat_frame0_copies(self, exact: torch.Tensor, keys: torch.Tensor,
@@ -348,11 +345,12 @@ class StreamingLabelPropagation:
         last = values[:, -1]
         return (last < threshold) | (last <= self._excluded)
 
-    def _window_logits(self, tile_unit: torch.Tensor, frame: int,
-                       window_cells: torch.Tensor,
-                       outside: torch.Tensor) -> torch.Tensor:
-        """Screened logits ``(n, m)`` of the tile against a frame's window
-        cells ``(m,)``, the official excluded logit outside the radius."""
+    def _window_logits(self, out: torch.Tensor, tile_unit: torch.Tensor,
+                       frame: int, window_cells: torch.Tensor,
+                       outside: torch.Tensor) -> None:
+        """Write into ``out`` ``(n, m)`` the screened logits of the tile
+        against a frame's window cells ``(m,)``, the official excluded
+        logit outside the radius."""
         if frame == 0:
             raw, scale = self._frame0.raw, self._frame0.scale
         else:
@@ -360,28 +358,24 @@ class StreamingLabelPropagation:
             raw, scale = self._bank.raw[slot], self._bank.scale[slot]
         cells = window_cells.to(raw.device)
         feats = raw.view(-1, self.num_channels).index_select(0, cells)
-        logits = (tile_unit @ feats.to(self.device).T).mul_(
-            scale.view(-1).index_select(0, cells).to(self.device))
-        return logits.masked_fill_(outside, self._excluded)
+        torch.mm(tile_unit, feats.to(self.device).T, out=out)
+        out.mul_(scale.view(-1).index_select(0, cells).to(self.device))
+        out.masked_fill_(outside, self._excluded)
 
-    def _exact_logits(self, target64: torch.Tensor, keys: torch.Tensor,
-                      slots: torch.Tensor) -> torch.Tensor:
-        """Float64 logits of candidate sources.
+    def _exact_sources(self, keys: torch.Tensor,
+                       slots: torch.Tensor) -> torch.Tensor:
+        """Float64 unit features ``(*keys.shape, C)`` of candidate sources.
 
         Args:
-            target64: ``(n, C, 1)`` float64 unit targets.
-            keys: ``(n, r)`` candidates' source-order keys.
+            keys: Candidates' source-order keys.
             slots: ``(1 + n_context,)`` bank slot of each source position.
-
-        Returns:
-            torch.Tensor: ``(n, r)`` float64 ``cos / temperature``.
         """
         rows = self._bank_rows(keys, slots)
         sources = self._bank.flat(self._bank.raw)[rows].to(
             self.device, torch.float64)
         sources *= self._bank.flat(self._bank.inv_norm)[rows].to(
             self.device)[..., None]
-        return (sources @ target64)[..., 0].div_(self.temperature)
+        return sources
 
     def _bank_rows(self, keys: torch.Tensor,
                    slots: torch.Tensor) -> torch.Tensor:
@@ -413,18 +407,17 @@ class StreamingLabelPropagation:
                               target_cells: torch.Tensor,
                               threshold: torch.Tensor,
                               tile_unit: torch.Tensor,
-                              target64: torch.Tensor,
-                              logits: Dict[int, torch.Tensor],
-                              window_cells: torch.Tensor,
-                              context: List[int],
+                              target64: torch.Tensor, logits: torch.Tensor,
+                              frame_positions: torch.Tensor,
+                              window_cells: torch.Tensor, copies: int,
                               slots: torch.Tensor) -> torch.Tensor:
         """Labels ``(u, K)`` of targets whose screens may have dropped a
         candidate (flat regions: many near-ties within the margin).
 
         Every source cell with a screened logit ``>= threshold`` for any of
         these targets is rescored against all of them by one float64
-        product per source frame (frame 0's logits are recomputed for these
-        rows), so the exact top-k is among the rescored logits.
+        product (frame 0's logits are recomputed for these rows), so the
+        exact top-k is among the rescored logits.
 
         Args:
             rows: ``(u,)`` the targets' rows in the tile.
@@ -432,51 +425,40 @@ class StreamingLabelPropagation:
             threshold: ``(u,)`` their k-th screened logit minus the margin.
             tile_unit: ``(n, C)`` the tile's unit features.
             target64: ``(n, C)`` the same in float64.
-            logits: Screened ``(n, m)`` window logits by context frame.
+            logits: ``(n, f, m)`` screened window logits of the ``f``
+                distinct context frames.
+            frame_positions: ``(f,)`` their first source position.
             window_cells: ``(m,)`` flat cells of the window.
-            context: The short-term source frames.
+            copies: Context positions holding frame 0.
             slots: ``(1 + n_context,)`` bank slot of each source position.
         """
         num_cells = self.grid[0] * self.grid[1]
         frame0 = self._frame0.raw.view(-1, self.num_channels)
         frame0_logits = (tile_unit[rows] @ frame0.T).mul_(
             self._frame0.scale.view(-1))
-        cells = (frame0_logits >= threshold[:, None]).any(0).nonzero()[:, 0]
-        target64 = target64[rows]
-        exact = [self._exact_product(target64, cells, 0)]
-        keys = [cells.expand(len(rows), -1)]
-        for frame in dict.fromkeys(context):
-            frame_logits = logits[frame][rows]
-            above = ((frame_logits >= threshold[:, None]) &
-                     (frame_logits > self._excluded)).any(0)
-            cells = window_cells[above]
-            frame_exact = self._exact_product(target64, cells,
-                                              self._bank.slot(frame))
-            inside = within_radius(target_cells // self.grid[1],
-                                   target_cells % self.grid[1],
-                                   cells // self.grid[1],
-                                   cells % self.grid[1], self.radius)
-            frame_exact.masked_fill_(~inside, float('-inf'))
-            for position, source in enumerate(context, start=1):
-                if source == frame:
-                    exact.append(frame_exact)
-                    keys.append((cells + position * num_cells).expand(
-                        len(rows), -1))
-        exact, keys = torch.cat(exact, 1), torch.cat(keys, 1)
+        frame0_cells = (frame0_logits >=
+                        threshold[:, None]).any(0).nonzero()[:, 0]
+        window = logits[rows]
+        above = ((window >= threshold[:, None, None]) &
+                 (window > self._excluded)).any(0)
+        frame_index, columns = above.nonzero().unbind(1)
+        cells = window_cells[columns]
+        positions = frame_positions[frame_index]
+        keys = torch.cat([frame0_cells, positions * num_cells + cells])
+        exact = (target64[rows] @ self._exact_sources(keys, slots).T).div_(
+            self.temperature)
+        inside = within_radius(target_cells // self.grid[1],
+                               target_cells % self.grid[1],
+                               cells // self.grid[1], cells % self.grid[1],
+                               self.radius)
+        exact[:, len(frame0_cells):].masked_fill_(~inside, float('-inf'))
+        exact, keys = self._repeat_frame0_copies(
+            exact, keys.expand(len(rows), -1), copies)
         kth = exact.topk(min(self.topk, exact.shape[1]), dim=1).values[:, -1]
         found_rows, columns = (exact >= kth[:, None]).nonzero().unbind(1)
         values, keys = pad_ragged_rows(found_rows, exact[found_rows, columns],
                                        keys[found_rows, columns], len(rows))
         return self._aggregate(values, keys, slots)
-
-    def _exact_product(self, target64: torch.Tensor, cells: torch.Tensor,
-                       slot: int) -> torch.Tensor:
-        """``(u, c)`` float64 logits of targets against cells of a slot."""
-        sources = self._bank.raw[slot].view(-1, self.num_channels)[cells.to(
-            self.bank_device)].to(self.device, torch.float64)
-        sources *= self._bank.inv_norm[slot].view(-1)[cells.to(
-            self.bank_device)].to(self.device)[:, None]
-        return (target64 @ sources.T).div_(self.temperature)
 
     def _window_geometry(self, tile) -> Tuple[torch.Tensor, torch.Tensor]:
         """Which window cells any target of the tile reaches, and the mask.
