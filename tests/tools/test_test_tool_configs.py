@@ -51,12 +51,25 @@ def test_protocol_settings(name):
     assert cfg.model.grid_rounding == 'floor'
 
 
-def test_jhmdb_and_vip_input_sizes():
+@pytest.mark.parametrize('encoder', ['vit-s16-up2', 'r50-s8', 'r18-s8'])
+def test_jhmdb_and_vip_input_sizes(encoder):
     jhmdb = Config.fromfile(
-        str(CONFIG_DIR / 'labelprop_vit-s16-up2_jhmdb-320x320.py')).model
+        str(CONFIG_DIR / f'labelprop_{encoder}_jhmdb-320x320.py')).model
     vip = Config.fromfile(
-        str(CONFIG_DIR / 'labelprop_vit-s16-up2_vip-560x560.py')).model
+        str(CONFIG_DIR / f'labelprop_{encoder}_vip-560x560.py')).model
     assert (tuple(jhmdb.input_size), jhmdb.stride, jhmdb.grid_rounding,
-            jhmdb.label_type) == ((320, 320), 8, 'ceil', 'keypoints')
-    assert (tuple(vip.input_size), vip.num_classes,
-            vip.label_type) == ((560, 560), 20, 'classes')
+            jhmdb.label_type, jhmdb.keypoint_topk) == ((320, 320), 8, 'ceil',
+                                                      'keypoints', 3)
+    assert (tuple(vip.input_size), vip.stride, vip.num_classes,
+            vip.label_type) == ((560, 560), 8, 20, 'classes')
+
+
+@pytest.mark.parametrize('task', ['jhmdb-320x320', 'vip-560x560'])
+def test_resnet_jhmdb_and_vip_use_the_crw_settings(task):
+    for depth in (50, 18):
+        propagator = Config.fromfile(
+            str(CONFIG_DIR /
+                f'labelprop_r{depth}-s8_{task}.py')).model.propagator
+        assert propagator.backbone.depth == depth
+        assert (propagator.topk, propagator.n_context, propagator.radius,
+                propagator.temperature) == (10, 20, 12, 0.05)
