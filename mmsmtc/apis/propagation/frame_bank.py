@@ -5,6 +5,8 @@ import torch
 
 #: ``F.normalize``'s lower bound on a norm.
 NORM_EPS = 1e-12
+#: Cells normalised at a time (bounds the float64 temporaries).
+PREPARE_CHUNK_CELLS = 4096
 
 
 class FrameFeatures(NamedTuple):
@@ -25,13 +27,24 @@ class FrameFeatures(NamedTuple):
 
 def prepare_features(feats: torch.Tensor, dtype: torch.dtype,
                      temperature: float) -> FrameFeatures:
-    """Channels-last forms of ``(C, h, w)`` features (norms in float64)."""
+    """Channels-last forms of ``(C, h, w)`` features (norms in float64).
+
+    Cells are converted ``PREPARE_CHUNK_CELLS`` at a time, so the float64
+    temporaries stay small whatever the frame size.
+    """
     raw = feats.to(dtype).permute(1, 2, 0).contiguous()
-    raw64 = raw.double()
-    inv_norm = 1 / raw64.norm(dim=2).clamp_min(NORM_EPS)
-    unit = (raw64 * inv_norm[..., None]).to(dtype)
-    return FrameFeatures(raw, unit, (inv_norm / temperature).to(dtype),
-                         inv_norm)
+    flat = raw.view(-1, raw.shape[-1])
+    unit = torch.empty_like(flat)
+    inv_norm = torch.empty(
+        len(flat), dtype=torch.float64, device=flat.device)
+    for start in range(0, len(flat), PREPARE_CHUNK_CELLS):
+        chunk = slice(start, start + PREPARE_CHUNK_CELLS)
+        part = flat[chunk].double()
+        inv_norm[chunk] = 1 / part.norm(dim=1).clamp_min(NORM_EPS)
+        unit[chunk] = part * inv_norm[chunk, None]
+    inv_norm = inv_norm.view(raw.shape[:2])
+    return FrameFeatures(raw, unit.view(raw.shape),
+                         (inv_norm / temperature).to(dtype), inv_norm)
 
 
 class FrameBank:

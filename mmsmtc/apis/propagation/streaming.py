@@ -40,8 +40,8 @@ DeviceLike = Union[str, torch.device, None]
 
 #: The official additive mask value of an excluded short-term source cell.
 EXCLUDED_MASK_VALUE = -1e10
-#: Most frame-0 logits held at once (64 MiB in float32).
-FRAME0_BLOCK_ELEMENTS = 2**24
+#: Most frame-0 logits held at once (32 MiB in float32).
+FRAME0_BLOCK_ELEMENTS = 2**23
 #: Radius masks kept, one per tile-in-window geometry (first in, first out).
 WINDOW_MASK_CACHE_SIZE = 32
 #: Candidates kept per source group beyond ``topk`` for the exact rescoring.
@@ -125,7 +125,8 @@ class StreamingLabelPropagation:
                                              temperature)
         self._screened = self.topk + SCREEN_EXTRA
         self._reach = radius_reach(radius)
-        self._frame0 = prepare_features(first_feats, dtype, temperature)
+        self._frame0 = prepare_features(first_feats, dtype,
+                                        temperature)._replace(unit=None)
         self._bank = FrameBank(
             self.n_context, self._frame0,
             first_labels.to(dtype).permute(1, 2, 0), self.bank_device)

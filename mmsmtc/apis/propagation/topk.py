@@ -145,13 +145,10 @@ def largest(values: torch.Tensor, r: int,
     candidates = head.gather(
         1, block_ids[..., None].expand(-1, -1, block)).masked_fill_(
             ~valid[..., None], float('-inf'))
-    columns = block_ids[..., None] * block + torch.arange(
-        block, device=values.device)
     candidates = torch.cat([candidates.flatten(1), tail], 1)
-    columns = torch.cat([
-        columns.flatten(1),
-        torch.arange(num_blocks * block, length,
-                     device=values.device).expand(num_rows, -1)
-    ], 1)
     top_values, picked = candidates.topk(r, dim=1)
-    return top_values, columns.gather(1, picked)
+    in_head = picked < width * block
+    head_columns = block_ids.gather(
+        1, (picked // block).clamp_max(width - 1)) * block + picked % block
+    tail_columns = picked - width * block + num_blocks * block
+    return top_values, torch.where(in_head, head_columns, tail_columns)
