@@ -1,13 +1,10 @@
-# Synthetic JHMDB keypoints with a tiny random ViT, 64x64 input, stride 8.
+# Synthetic JHMDB keypoints with the encoder of the tiny SMTC of
+# configs/smtc/smtc_vit-tiny_* (test its checkpoint, or 'none'), 64x112
+# input, grid rounded up as for JHMDB.
 _base_ = [
-    '_base_/labelprop_smtc_vit-s16.py', '_base_/tiny_vit.py',
+    '_base_/labelprop_smtc_vit-tiny.py',
     '../_base_/datasets/synthetic_jhmdb.py', '_base_/test_runtime.py'
 ]
-model = dict(
-    propagator=dict(backbone={{_base_.tiny_vit}}, topk=5, radius=4),
-    stride=8,
-    label_type='keypoints',
-    input_size=(64, 64),
-    grid_rounding='ceil')
+model = dict(label_type='keypoints', grid_rounding='ceil')
 test_evaluator = dict(
     type='PCKMetric', alphas=(0.1, 0.2), collect_device='cpu')
