@@ -3,20 +3,12 @@
 # Multi-node: set NNODES, NODE_RANK, MASTER_ADDR and PORT in the environment.
 # On CPU-only machines the processes use the gloo backend.
 set -euo pipefail
+if [ $# -lt 2 ]; then
+    echo "Usage: tools/dist_train.sh CONFIG GPUS [ARGS...]" >&2
+    exit 2
+fi
 CONFIG=$1
 GPUS=$2
 shift 2
-NNODES=${NNODES:-1}
-NODE_RANK=${NODE_RANK:-0}
-PORT=${PORT:-29500}
-MASTER_ADDR=${MASTER_ADDR:-127.0.0.1}
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-
-PYTHONPATH="$ROOT:${PYTHONPATH:-}" \
-python -m torch.distributed.run \
-    --nnodes="$NNODES" \
-    --node_rank="$NODE_RANK" \
-    --master_addr="$MASTER_ADDR" \
-    --nproc_per_node="$GPUS" \
-    --master_port="$PORT" \
-    "$ROOT/tools/train.py" "$CONFIG" --launcher pytorch "$@"
+TOOLS="$(cd "$(dirname "$0")" && pwd)"
+exec bash "$TOOLS/launch_torchrun.sh" "$GPUS" "$TOOLS/train.py" "$CONFIG" "$@"
