@@ -16,13 +16,13 @@ class FrameFeatures(NamedTuple):
     ``unit``: ``(h, w, C)`` L2-normalised in float64, rounded to the dtype;
     ``scale``: ``(h, w)`` ``1 / (norm * temperature)`` rounded to the dtype
     (a raw source times it scores like a normalised one);
-    ``inv_norm``: ``(h, w)`` float64 ``1 / max(norm, 1e-12)`` for exact
-    rescoring.
+    ``norm``: ``(h, w)`` float64 ``max(norm, 1e-12)`` for exact rescoring
+    (unit features are ``raw / norm``, as ``F.normalize``).
     """
     raw: torch.Tensor
     unit: torch.Tensor
     scale: torch.Tensor
-    inv_norm: torch.Tensor
+    norm: torch.Tensor
 
 
 def prepare_features(feats: torch.Tensor, dtype: torch.dtype,
@@ -35,16 +35,15 @@ def prepare_features(feats: torch.Tensor, dtype: torch.dtype,
     raw = feats.to(dtype).permute(1, 2, 0).contiguous()
     flat = raw.view(-1, raw.shape[-1])
     unit = torch.empty_like(flat)
-    inv_norm = torch.empty(
-        len(flat), dtype=torch.float64, device=flat.device)
+    norm = torch.empty(len(flat), dtype=torch.float64, device=flat.device)
     for start in range(0, len(flat), PREPARE_CHUNK_CELLS):
         chunk = slice(start, start + PREPARE_CHUNK_CELLS)
         part = flat[chunk].double()
-        inv_norm[chunk] = 1 / part.norm(dim=1).clamp_min(NORM_EPS)
-        unit[chunk] = part * inv_norm[chunk, None]
-    inv_norm = inv_norm.view(raw.shape[:2])
+        norm[chunk] = part.norm(dim=1).clamp_min(NORM_EPS)
+        unit[chunk] = part / norm[chunk, None]
+    norm = norm.view(raw.shape[:2])
     return FrameFeatures(raw, unit.view(raw.shape),
-                         (inv_norm / temperature).to(dtype), inv_norm)
+                         (1 / (norm * temperature)).to(dtype), norm)
 
 
 class FrameBank:
@@ -70,8 +69,8 @@ class FrameBank:
                                        device=device)
         self.scale = first.scale.new_empty((slots, *first.scale.shape),
                                            device=device)
-        self.inv_norm = first.inv_norm.new_empty(
-            (slots, *first.inv_norm.shape), device=device)
+        self.norm = first.norm.new_empty((slots, *first.norm.shape),
+                                         device=device)
         self.labels = first_labels.new_empty((slots, *first_labels.shape),
                                              device=device)
         self._slot_of: Dict[int, int] = {}
@@ -91,7 +90,7 @@ class FrameBank:
         self._slot_of[frame] = slot
         self.raw[slot].copy_(feats.raw)
         self.scale[slot].copy_(feats.scale)
-        self.inv_norm[slot].copy_(feats.inv_norm)
+        self.norm[slot].copy_(feats.norm)
         self.labels[slot].copy_(labels)
 
     def slot(self, frame: int) -> int:

@@ -281,9 +281,8 @@ class StreamingLabelPropagation:
         coords = grid_coordinates(tile.rows, tile.cols, self.device)
         tile_cells = coords[0] * self.grid[1] + coords[1]
         target64 = target.raw.view(-1, self.num_channels)[tile_cells].double()
-        target64 *= target.inv_norm.view(-1)[tile_cells, None]
-        exact = (self._exact_sources(keys, slots) @ target64[:, :, None])
-        exact = exact[..., 0].div_(self.temperature)
+        target64 /= target.norm.view(-1)[tile_cells, None]
+        exact = self._exact_candidates(target64, keys, slots)
         exact.masked_fill_(screened == self._excluded, float('-inf'))
         exact, keys = self._repeat_frame0_copies(exact, keys,
                                                  context.count(0))
@@ -363,6 +362,19 @@ class StreamingLabelPropagation:
         out.mul_(scale.view(-1).index_select(0, cells).to(self.device))
         out.masked_fill_(outside, self._excluded)
 
+    def _exact_candidates(self, target64: torch.Tensor, keys: torch.Tensor,
+                          slots: torch.Tensor) -> torch.Tensor:
+        """Float64 logits ``(n, r)`` of each target's candidates ``keys``.
+
+        One matrix product of the targets ``(n, C)`` with the distinct
+        candidates, like the dense reference's products (a row-by-row
+        matrix-vector product rounds differently in the last bit, which
+        decides exact float64 ties of identical features).
+        """
+        distinct, where = torch.unique(keys, return_inverse=True)
+        sources = self._exact_sources(distinct, slots)
+        return (target64 @ sources.T).div_(self.temperature).gather(1, where)
+
     def _exact_sources(self, keys: torch.Tensor,
                        slots: torch.Tensor) -> torch.Tensor:
         """Float64 unit features ``(*keys.shape, C)`` of candidate sources.
@@ -374,7 +386,7 @@ class StreamingLabelPropagation:
         rows = self._bank_rows(keys, slots)
         sources = self._bank.flat(self._bank.raw)[rows].to(
             self.device, torch.float64)
-        sources *= self._bank.flat(self._bank.inv_norm)[rows].to(
+        sources /= self._bank.flat(self._bank.norm)[rows].to(
             self.device)[..., None]
         return sources
 
