@@ -1,0 +1,118 @@
+"""``tools/quickstart.py`` end to end on a tiny generated set: data,
+training, eight test runs, the table built from their results.json,
+overlays and GIFs; and its reuse of an existing set."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+TOOL = ROOT / 'tools' / 'quickstart.py'
+SET_ARGS = ['--train-videos', '2', '--val-videos', '2', '--frames', '6',
+            '--size', '64x112', '--data-seed', '4']
+LABELS = ['unsup J&F (discovery)', 'FG-ARI (discovery)', 'mBO (discovery)',
+          'semi J&F (propagation)', 'PCK@0.1 (propagation)',
+          'PCK@0.2 (propagation)', 'mIoU (propagation)']
+TASKS = ('discovery', 'davis-semi', 'jhmdb', 'vip')
+
+
+def run_quickstart(*args):
+    result = subprocess.run([sys.executable, str(TOOL), *map(str, args)],
+                            cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+    return result.stdout
+
+
+def results_of(work_dir, model, task):
+    (path, ) = (work_dir / 'eval' / model / task).glob('*/results.json')
+    return json.loads(path.read_text())
+
+
+@pytest.fixture(scope='module')
+def quickstart(tmp_path_factory):
+    base = tmp_path_factory.mktemp('quickstart')
+    data, work_dir = base / 'data', base / 'work'
+    stdout = run_quickstart('--data', data, '--work-dir', work_dir,
+                            '--iters', 2, *SET_ARGS)
+    return data, work_dir, stdout
+
+
+@pytest.mark.slow
+def test_generates_trains_and_prints_the_table(quickstart):
+    data, work_dir, stdout = quickstart
+    assert 'Generating the synthetic set' in stdout
+    assert (data / 'synthetic_meta.json').is_file()
+    assert 'Iter(train) [1/2]' in stdout
+    assert 'Saving checkpoint at 2 iterations' in stdout
+    table = stdout[stdout.index('metric  '):].splitlines()
+    assert table[0].split() == ['metric', 'untrained', 'trained',
+                                'difference']
+    assert [line.rsplit(None, 3)[0] for line in table[2:2 + len(LABELS)]] \
+        == LABELS
+    assert str(work_dir / 'comparison.md') in stdout
+
+
+@pytest.mark.slow
+def test_table_holds_the_numbers_of_the_test_runs(quickstart):
+    _, work_dir, _ = quickstart
+    saved = json.loads((work_dir / 'comparison.json').read_text())
+    assert saved['columns'] == dict(before='untrained', after='trained')
+    rows = {row['metric']: row for row in saved['rows']}
+    assert list(rows) == LABELS
+    for label, row in rows.items():
+        task, key = row['key'].split(':')
+        for column, model in (('before', 'untrained'), ('after', 'trained')):
+            assert row[column] == results_of(work_dir, model,
+                                             task)['metrics'][key]
+        assert row['difference'] == pytest.approx(row['after'] -
+                                                  row['before'])
+    trained = results_of(work_dir, 'trained', 'davis-semi')
+    assert trained['settings']['checkpoint'] == saved['sources'][
+        'checkpoint']
+    assert Path(saved['sources']['checkpoint']).name == 'iter_2.pth'
+    assert results_of(work_dir, 'untrained', 'vip')['settings'][
+        'checkpoint'] is None
+    assert (work_dir / 'comparison.md').read_text().count('\n') == \
+        len(LABELS) + 2
+
+
+@pytest.mark.slow
+def test_overlays_and_gifs_for_every_video(quickstart):
+    _, work_dir, _ = quickstart
+    for model in ('untrained', 'trained'):
+        for task in TASKS:
+            root = work_dir / 'overlays' / model / task
+            gifs = sorted(root.rglob('*.gif'))
+            assert len(gifs) == 2, root
+            for gif in gifs:
+                frames = sorted(gif.with_suffix('').glob('*.png'))
+                assert len(frames) == 6
+
+
+@pytest.mark.slow
+def test_existing_set_is_reused_and_checkpoint_skips_training(quickstart):
+    data, work_dir, _ = quickstart
+    stamp = (data / 'synthetic_meta.json').stat().st_mtime_ns
+    checkpoint = work_dir / 'train' / 'iter_2.pth'
+    stdout = run_quickstart('--data', data, '--work-dir', work_dir,
+                            '--checkpoint', checkpoint, *SET_ARGS)
+    assert 'same synthetic set is already in' in stdout
+    assert 'Iter(train)' not in stdout
+    assert (data / 'synthetic_meta.json').stat().st_mtime_ns == stamp
+
+
+@pytest.mark.slow
+def test_bad_options_are_refused(tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(TOOL), '--iters', '0'], cwd=ROOT,
+        capture_output=True, text=True)
+    assert result.returncode == 2 and '--iters must be >= 1' in result.stderr
+    result = subprocess.run(
+        [sys.executable, str(TOOL), '--data', str(tmp_path / 'data'),
+         '--work-dir', str(tmp_path / 'work'), '--checkpoint',
+         str(tmp_path / 'nowhere.pth'), *SET_ARGS], cwd=ROOT,
+        capture_output=True, text=True)
+    assert result.returncode == 1
+    assert 'nowhere.pth does not exist' in result.stderr

@@ -1,0 +1,328 @@
+"""The main job on the synthetic benchmark, end to end, on CPU.
+
+``python tools/quickstart.py [options]`` (``bash tools/quickstart.sh``
+installs mmsmtc first, then runs this):
+
+1. generates the synthetic set (``tools/data/make_synthetic.py``) unless
+   the same set (same generator arguments) is already in ``--data``, and
+   checks its layouts;
+2. trains the tiny SMTC (``tools/train.py TRAIN_CONFIG``), showing
+   MMEngine's iterations, losses and eta;
+3. tests the trained checkpoint and the untrained model (checkpoint
+   ``none``, same seed) with ``tools/test.py`` on the synthetic validation
+   videos: object discovery (DAVIS-2017 unsupervised J&F, video FG-ARI
+   and mBO on the same masks) and label propagation with the SMTC encoder
+   (DAVIS-2017 semi-supervised J&F, JHMDB-style PCK, VIP-style mIoU);
+4. prints one table (metric x untrained / trained / difference) and writes
+   it as ``comparison.json`` and ``comparison.md``;
+5. writes overlays (``--show-dir`` PNG frames) and one GIF per video.
+
+Everything goes under ``--work-dir`` (default ``work_dirs/quickstart``)::
+
+    train/                      checkpoints and training log
+    eval/<model>/<task>/        predictions/, <timestamp>/results.json
+    overlays/<model>/<task>/    <video>/<frame>.png and <video>.gif
+    logs/                       the full output of every test run
+    comparison.{json,md}        the table
+
+Every tool runs as a subprocess, exactly as a user would run it.
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from threading import Lock
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from mmsmtc.datasets.dataset_check import check_dataset  # noqa: E402
+from mmsmtc.datasets.synthetic import (DEFAULT_NUM_FRAMES,  # noqa: E402
+                                       DEFAULT_NUM_TRAIN, DEFAULT_NUM_VAL,
+                                       DEFAULT_SEED, DEFAULT_SIZE, parse_size)
+from mmsmtc.datasets.synthetic.benchmark import (  # noqa: E402
+    GENERATOR_VERSION, META_FILE)
+from mmsmtc.engine.runner.comparison import (compare_metrics,  # noqa: E402
+                                             format_comparison,
+                                             write_comparison)
+from mmsmtc.utils import register_all_modules  # noqa: E402
+from mmsmtc.visualization.animation import write_folder_gifs  # noqa: E402
+
+#: The tiny SMTC training config(s): the quickstart trains the one match.
+TRAIN_CONFIG_PATTERN = 'configs/smtc/smtc_vit-tiny_*_synthetic-*.py'
+TEST_CONFIGS = ROOT / 'configs' / 'smtc_test'
+#: The discovery config; its evaluator list is extended with
+#: ObjectDiscoveryMetric (see ``discovery_config``).
+DISCOVERY_CONFIG = 'discovery_smtc-vit-tiny_synthetic-davis17-unsup.py'
+#: task -> (test config, data sub-folder).
+TASKS = {
+    'discovery': (None, 'DAVIS'),
+    'davis-semi': ('labelprop_vit-tiny_synthetic-davis17-semi.py', 'DAVIS'),
+    'jhmdb': ('labelprop_vit-tiny_synthetic-jhmdb.py', 'JHMDB'),
+    'vip': ('labelprop_vit-tiny_synthetic-vip.py', 'VIP'),
+}
+#: Table rows: (label, '<task>:<metric key of results.json>').
+TABLE_ROWS = (
+    ('unsup J&F (discovery)', 'discovery:davis/J&F-Mean'),
+    ('FG-ARI (discovery)', 'discovery:objects/FG-ARI'),
+    ('mBO (discovery)', 'discovery:objects/mBO'),
+    ('semi J&F (propagation)', 'davis-semi:davis/J&F-Mean'),
+    ('PCK@0.1 (propagation)', 'jhmdb:jhmdb/PCK@0.1'),
+    ('PCK@0.2 (propagation)', 'jhmdb:jhmdb/PCK@0.2'),
+    ('mIoU (propagation)', 'vip:vip/mIoU'),
+)
+MODELS = ('untrained', 'trained')
+#: Dataset checks of the generated set: (benchmark, data sub-folder).
+LAYOUT_CHECKS = (('ytvos', 'YTVOS'), ('davis2017', 'DAVIS'),
+                 ('davis2016', 'DAVIS'), ('jhmdb', 'JHMDB'), ('vip', 'VIP'))
+#: Lines of a child's output echoed without --verbose.
+PROGRESS = re.compile(r'Iter\(train\)|Saving checkpoint|global batch size|'
+                      r'video \d+/\d+|Error|error:')
+_print_lock = Lock()
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Train the tiny SMTC on the synthetic set and compare '
+        'it with the untrained model on discovery and propagation.',
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument('--data', default='data/synthetic',
+                        help='synthetic set folder')
+    parser.add_argument('--work-dir', default='work_dirs/quickstart',
+                        help='output folder')
+    parser.add_argument('--train-config',
+                        help='training config of the tiny SMTC (default: '
+                        f'the one {TRAIN_CONFIG_PATTERN})')
+    parser.add_argument('--iters', type=int,
+                        help='training iterations (default: the config\'s)')
+    parser.add_argument('--checkpoint',
+                        help='test this checkpoint instead of training')
+    parser.add_argument('--seed', type=int, default=0,
+                        help='seed of training and of the untrained model')
+    parser.add_argument('--train-videos', type=int, default=DEFAULT_NUM_TRAIN,
+                        help='synthetic training videos')
+    parser.add_argument('--val-videos', type=int, default=DEFAULT_NUM_VAL,
+                        help='synthetic validation videos (all are tested)')
+    parser.add_argument('--frames', type=int, default=DEFAULT_NUM_FRAMES,
+                        help='frames per synthetic video')
+    parser.add_argument('--size', default='{}x{}'.format(*DEFAULT_SIZE),
+                        help='synthetic frame size HxW')
+    parser.add_argument('--data-seed', type=int, default=DEFAULT_SEED,
+                        help='seed of the synthetic set')
+    parser.add_argument('--regenerate', action='store_true',
+                        help='generate the set even if the same one exists')
+    parser.add_argument('--jobs', type=int, default=2,
+                        help='test runs at a time')
+    parser.add_argument('--fps', type=float, default=6.0,
+                        help='frame rate of the GIFs')
+    parser.add_argument('--verbose', action='store_true',
+                        help='echo the whole output of every tool')
+    args = parser.parse_args(argv)
+    for name in ('iters', 'train_videos', 'val_videos', 'frames', 'jobs'):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            parser.error(f'--{name.replace("_", "-")} must be >= 1, got '
+                         f'{value}')
+    return args
+
+
+def say(message: str) -> None:
+    with _print_lock:
+        print(message, flush=True)
+
+
+def run_tool(command, log_path: Path, tag: str, verbose: bool,
+             env=None) -> None:
+    """Run a tool, log all its output to ``log_path``, echo its progress.
+
+    Raises:
+        RuntimeError: If it fails; names the log and shows its last lines.
+    """
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    tail = []
+    with open(log_path, 'w') as log, subprocess.Popen(
+            [sys.executable, *map(str, command)], cwd=ROOT, env=env,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True) as process:
+        for line in process.stdout:
+            log.write(line)
+            tail = (tail + [line.rstrip()])[-20:]
+            if verbose or PROGRESS.search(line):
+                say(f'[{tag}] {line.rstrip()}')
+    if process.returncode != 0:
+        raise RuntimeError(f'{tag} failed (exit {process.returncode}), full '
+                           f'output in {log_path}:\n' + '\n'.join(tail))
+
+
+def default_train_config() -> str:
+    """The one config matching :data:`TRAIN_CONFIG_PATTERN`."""
+    found = sorted(ROOT.glob(TRAIN_CONFIG_PATTERN))
+    if len(found) != 1:
+        raise FileNotFoundError(
+            f'expected one training config {TRAIN_CONFIG_PATTERN}, found '
+            f'{[path.name for path in found]}; pass --train-config')
+    return str(found[0].relative_to(ROOT))
+
+
+def requested_set(args) -> dict:
+    return dict(train=args.train_videos, val=args.val_videos,
+                frames=args.frames, size=list(parse_size(args.size)),
+                seed=args.data_seed, version=GENERATOR_VERSION)
+
+
+def existing_set(data: Path):
+    """The generator arguments and version of the set in ``data``, or None
+    when there is no readable set."""
+    meta_path = data / META_FILE
+    try:
+        meta = json.loads(meta_path.read_text())
+        return dict(train=len(meta['train_videos']),
+                    val=len(meta['val_videos']), frames=meta['num_frames'],
+                    size=list(meta['size']), seed=meta['seed'],
+                    version=meta.get('generator_version'))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def prepare_data(args, data: Path, logs: Path) -> None:
+    wanted = requested_set(args)
+    if not args.regenerate and existing_set(data) == wanted:
+        say(f'== The same synthetic set is already in {data} '
+            '(--regenerate to rebuild)')
+    else:
+        say(f'== Generating the synthetic set in {data}')
+        run_tool([
+            'tools/data/make_synthetic.py', data, '--train', wanted['train'],
+            '--val', wanted['val'], '--frames', wanted['frames'], '--size',
+            args.size, '--seed', wanted['seed'], '--overwrite'
+        ], logs / 'make_synthetic.log', 'data', True)
+    say('== Checking the dataset layouts')
+    register_all_modules(init_default_scope=False)
+    for benchmark, folder in LAYOUT_CHECKS:
+        report = check_dataset(benchmark, str(data / folder),
+                               allow_subset=True)
+        if not report.passed(True):
+            raise RuntimeError(f'{benchmark} layout in {data / folder}: '
+                               + '; '.join(report.problems))
+        say(f'   {benchmark}: {report.found} videos, OK')
+
+
+def train(args, data: Path, work_dir: Path) -> Path:
+    """Train the tiny SMTC; return its last checkpoint."""
+    train_dir = work_dir / 'train'
+    say(f'== Training {args.train_config} (log: {train_dir})')
+    options = [f'randomness.seed={args.seed}',
+               f'train_dataloader.dataset.data_root={data / "YTVOS"}']
+    if args.iters is not None:
+        options.append(f'train_cfg.max_iters={args.iters}')
+    run_tool(['tools/train.py', args.train_config, '--work-dir', train_dir,
+              '--cfg-options', *options], work_dir / 'logs' / 'train.log',
+             'train', args.verbose)
+    checkpoint = Path((train_dir / 'last_checkpoint').read_text().strip())
+    return checkpoint if checkpoint.is_absolute() else ROOT / checkpoint
+
+
+def discovery_config(work_dir: Path) -> Path:
+    """The discovery test config with FG-ARI/mBO next to DAVIS J&F."""
+    path = work_dir / 'configs' / DISCOVERY_CONFIG
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        f"_base_ = ['{TEST_CONFIGS / DISCOVERY_CONFIG}']\n"
+        'test_evaluator = [\n'
+        "    dict(type='DAVISMetric', task='unsupervised', "
+        "collect_device='cpu'),\n"
+        "    dict(type='ObjectDiscoveryMetric', collect_device='cpu'),\n"
+        ']\n')
+    return path
+
+
+def latest_results(eval_dir: Path) -> dict:
+    found = sorted(eval_dir.glob('*/results.json'))
+    if not found:
+        raise FileNotFoundError(f'{eval_dir}: tools/test.py wrote no '
+                                'results.json')
+    return json.loads(found[-1].read_text())['metrics']
+
+
+def evaluate(args, data: Path, work_dir: Path, checkpoint: Path) -> dict:
+    """Run every (model, task) test; return ``{model: {task:key: v}}``."""
+    configs = {task: TEST_CONFIGS / name if name else discovery_config(
+        work_dir) for task, (name, _) in TASKS.items()}
+    env = dict(os.environ)
+    env.setdefault('OMP_NUM_THREADS',
+                   str(max(1, (os.cpu_count() or 1) // args.jobs)))
+
+    def test(job):
+        model, task = job
+        weights = 'none' if model == 'untrained' else checkpoint
+        eval_dir = work_dir / 'eval' / model / task
+        run_tool([
+            'tools/test.py', configs[task], weights, '--work-dir', eval_dir,
+            '--show-dir', work_dir / 'overlays' / model / task,
+            '--cfg-options', f'randomness.seed={args.seed}',
+            f'test_dataloader.dataset.data_root={data / TASKS[task][1]}'
+        ], work_dir / 'logs' / f'test_{model}_{task}.log', f'{model} {task}',
+                 args.verbose, env)
+        return model, task, latest_results(eval_dir)
+
+    say(f'== Testing the untrained and the trained model ({args.jobs} at a '
+        'time)')
+    jobs = [(model, task) for task in TASKS for model in MODELS]
+    metrics = {model: {} for model in MODELS}
+    with ThreadPoolExecutor(args.jobs) as pool:
+        for model, task, results in pool.map(test, jobs):
+            metrics[model].update(
+                {f'{task}:{key}': value for key, value in results.items()})
+    return metrics
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    start = time.perf_counter()
+    data = (ROOT / args.data).resolve()
+    work_dir = (ROOT / args.work_dir).resolve()
+    args.train_config = args.train_config or default_train_config()
+    if args.checkpoint and not Path(args.checkpoint).is_file():
+        raise FileNotFoundError(f'checkpoint {args.checkpoint} does not '
+                                'exist')
+    prepare_data(args, data, work_dir / 'logs')
+    checkpoint = Path(args.checkpoint).resolve() if args.checkpoint \
+        else train(args, data, work_dir)
+    metrics = evaluate(args, data, work_dir, checkpoint)
+    gifs = [
+        gif for model in MODELS for task in TASKS for gif in
+        write_folder_gifs(work_dir / 'overlays' / model / task, args.fps)
+    ]
+    rows = compare_metrics(metrics['untrained'], metrics['trained'],
+                           TABLE_ROWS)
+    paths = write_comparison(
+        work_dir, rows, headers=MODELS,
+        sources=dict(checkpoint=str(checkpoint), seed=str(args.seed),
+                     data=str(data)))
+    minutes = (time.perf_counter() - start) / 60
+    say(f'\n== Untrained vs trained tiny SMTC on {args.val_videos} '
+        f'synthetic validation videos (%, seed {args.seed}, '
+        f'{minutes:.1f} min in all)\n')
+    say(format_comparison(rows, headers=MODELS))
+    say(f'\nTable:        {paths["markdown"]}, {paths["json"]}\n'
+        f'Checkpoint:   {checkpoint}\n'
+        f'Results:      {work_dir / "eval"}/<model>/<task>/<time>/'
+        'results.json (per_video.csv beside)\n'
+        f'Predictions:  {work_dir / "eval"}/<model>/<task>/predictions/\n'
+        f'Overlays:     {work_dir / "overlays"}/<model>/<task>/<video>/ '
+        f'(PNG frames), {len(gifs)} GIFs beside them, e.g. {gifs[0]}\n'
+        f'Logs:         {work_dir / "logs"}/')
+    return 0
+
+
+if __name__ == '__main__':
+    try:
+        sys.exit(main())
+    except (RuntimeError, OSError, KeyError, ValueError) as error:
+        print(f'quickstart: error: {error}', file=sys.stderr)
+        sys.exit(1)
