@@ -40,8 +40,8 @@ DeviceLike = Union[str, torch.device, None]
 
 #: The official additive mask value of an excluded short-term source cell.
 EXCLUDED_MASK_VALUE = -1e10
-#: Most frame-0 logits held at once (32 MiB in float32).
-FRAME0_BLOCK_ELEMENTS = 2**23
+#: Most frame-0 logits held at once (16 MiB in float32).
+FRAME0_BLOCK_ELEMENTS = 2**22
 #: Radius masks kept, one per tile-in-window geometry (first in, first out).
 WINDOW_MASK_CACHE_SIZE = 32
 #: Candidates kept per source group beyond ``topk`` for the exact rescoring.
@@ -125,11 +125,15 @@ class StreamingLabelPropagation:
                                              temperature)
         self._screened = self.topk + SCREEN_EXTRA
         self._reach = radius_reach(radius)
-        self._frame0 = prepare_features(first_feats, dtype,
-                                        temperature)._replace(unit=None)
-        self._bank = FrameBank(
-            self.n_context, self._frame0,
-            first_labels.to(dtype).permute(1, 2, 0), self.bank_device)
+        frame0 = prepare_features(first_feats, dtype,
+                                  temperature)._replace(unit=None)
+        self._bank = FrameBank(self.n_context, frame0,
+                               first_labels.to(dtype).permute(1, 2, 0),
+                               self.bank_device)
+        if self.bank_device == self.device:
+            frame0 = frame0._replace(
+                raw=self._bank.raw[0], scale=self._bank.scale[0])
+        self._frame0 = frame0
         self._window_masks: Dict[tuple, torch.Tensor] = {}
         self.num_frames = 1
 
