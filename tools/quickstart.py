@@ -8,8 +8,9 @@ installs mmsmtc first, then runs this):
    checks its layouts;
 2. trains the tiny SMTC (``tools/train.py TRAIN_CONFIG``), showing
    MMEngine's iterations, losses and eta;
-3. tests the trained checkpoint and the untrained model (checkpoint
-   ``none``, same seed) with ``tools/test.py`` on the synthetic validation
+3. tests the trained checkpoint and the same model untrained (the
+   training run's ``iter_0.pth``, the weights it started from, written by
+   ``InitialCheckpointHook``) with ``tools/test.py`` on the synthetic validation
    videos: object discovery (DAVIS-2017 unsupervised J&F, video FG-ARI
    and mBO on the same masks) and label propagation with the SMTC encoder
    (DAVIS-2017 semi-supervised J&F, JHMDB-style PCK, VIP-style mIoU);
@@ -56,12 +57,10 @@ from mmsmtc.visualization.animation import write_folder_gifs  # noqa: E402
 #: The tiny SMTC training config(s): the quickstart trains the one match.
 TRAIN_CONFIG_PATTERN = 'configs/smtc/smtc_vit-tiny_*_synthetic-*.py'
 TEST_CONFIGS = ROOT / 'configs' / 'smtc_test'
-#: The discovery config; its evaluator list is extended with
-#: ObjectDiscoveryMetric (see ``discovery_config``).
-DISCOVERY_CONFIG = 'discovery_smtc-vit-tiny_synthetic-davis17-unsup.py'
 #: task -> (test config, data sub-folder).
 TASKS = {
-    'discovery': (None, 'DAVIS'),
+    'discovery': ('discovery_smtc-vit-tiny_synthetic-davis17-unsup.py',
+                  'DAVIS'),
     'davis-semi': ('labelprop_vit-tiny_synthetic-davis17-semi.py', 'DAVIS'),
     'jhmdb': ('labelprop_vit-tiny_synthetic-jhmdb.py', 'JHMDB'),
     'vip': ('labelprop_vit-tiny_synthetic-vip.py', 'VIP'),
@@ -227,20 +226,6 @@ def train(args, data: Path, work_dir: Path) -> Path:
     return checkpoint if checkpoint.is_absolute() else ROOT / checkpoint
 
 
-def discovery_config(work_dir: Path) -> Path:
-    """The discovery test config with FG-ARI/mBO next to DAVIS J&F."""
-    path = work_dir / 'configs' / DISCOVERY_CONFIG
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        f"_base_ = ['{TEST_CONFIGS / DISCOVERY_CONFIG}']\n"
-        'test_evaluator = [\n'
-        "    dict(type='DAVISMetric', task='unsupervised', "
-        "collect_device='cpu'),\n"
-        "    dict(type='ObjectDiscoveryMetric', collect_device='cpu'),\n"
-        ']\n')
-    return path
-
-
 def latest_results(eval_dir: Path) -> dict:
     found = sorted(eval_dir.glob('*/results.json'))
     if not found:
@@ -249,20 +234,33 @@ def latest_results(eval_dir: Path) -> dict:
     return json.loads(found[-1].read_text())['metrics']
 
 
+def untrained_checkpoint(checkpoint: Path):
+    """The weights the run of ``checkpoint`` started from: its
+    ``iter_0.pth``, or ``'none'`` (the config's initialisation, drawn anew)
+    when the run has none."""
+    initial = checkpoint.parent / 'iter_0.pth'
+    if initial.is_file():
+        return initial
+    say(f'   {initial} is missing: the untrained model is the config\'s '
+        'initialisation (checkpoint none), not the start of that run')
+    return 'none'
+
+
 def evaluate(args, data: Path, work_dir: Path, checkpoint: Path) -> dict:
     """Run every (model, task) test; return ``{model: {task:key: v}}``."""
-    configs = {task: TEST_CONFIGS / name if name else discovery_config(
-        work_dir) for task, (name, _) in TASKS.items()}
+    configs = {task: TEST_CONFIGS / name for task, (name, _) in TASKS.items()}
+    weights = dict(trained=checkpoint,
+                   untrained=untrained_checkpoint(checkpoint))
     env = dict(os.environ)
     env.setdefault('OMP_NUM_THREADS',
                    str(max(1, (os.cpu_count() or 1) // args.jobs)))
 
     def test(job):
         model, task = job
-        weights = 'none' if model == 'untrained' else checkpoint
         eval_dir = work_dir / 'eval' / model / task
         run_tool([
-            'tools/test.py', configs[task], weights, '--work-dir', eval_dir,
+            'tools/test.py', configs[task], weights[model], '--work-dir',
+            eval_dir,
             '--show-dir', work_dir / 'overlays' / model / task,
             '--cfg-options', f'randomness.seed={args.seed}',
             f'test_dataloader.dataset.data_root={data / TASKS[task][1]}'

@@ -50,4 +50,10 @@ param_scheduler = [
 train_cfg = dict(max_iters=max_iters)
 default_hooks = dict(
     logger=dict(interval=50), checkpoint=dict(interval=500))
+# iter_0.pth: the weights training starts from, the "untrained" model of
+# tools/quickstart.py's comparison.
+custom_hooks = [
+    dict(type='RNGStateHook'),
+    dict(type='InitialCheckpointHook')
+]
 model_wrapper_cfg = dict(find_unused_parameters=True)

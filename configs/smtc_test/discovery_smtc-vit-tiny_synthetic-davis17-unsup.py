@@ -5,5 +5,9 @@ _base_ = [
     '_base_/discovery_smtc_vit-tiny.py',
     '../_base_/datasets/synthetic_davis17_unsup.py', '_base_/test_runtime.py'
 ]
-test_evaluator = dict(
-    type='DAVISMetric', task='unsupervised', collect_device='cpu')
+# DAVIS J&F (official Hungarian protocol) and video FG-ARI / mBO of the same
+# discovered masks.
+test_evaluator = [
+    dict(type='DAVISMetric', task='unsupervised', collect_device='cpu'),
+    dict(type='ObjectDiscoveryMetric', collect_device='cpu')
+]

@@ -1,6 +1,7 @@
 """``tools/quickstart.py`` end to end on a tiny generated set: data,
 training, eight test runs, the table built from their results.json,
 overlays and GIFs; and its reuse of an existing set."""
+import importlib.util
 import json
 import subprocess
 import sys
@@ -72,8 +73,9 @@ def test_table_holds_the_numbers_of_the_test_runs(quickstart):
     assert trained['settings']['checkpoint'] == saved['sources'][
         'checkpoint']
     assert Path(saved['sources']['checkpoint']).name == 'iter_2.pth'
-    assert results_of(work_dir, 'untrained', 'vip')['settings'][
-        'checkpoint'] is None
+    # The untrained model is the run's start (InitialCheckpointHook).
+    assert Path(results_of(work_dir, 'untrained', 'vip')['settings']
+                ['checkpoint']) == work_dir / 'train' / 'iter_0.pth'
     assert (work_dir / 'comparison.md').read_text().count('\n') == \
         len(LABELS) + 2
 
@@ -101,6 +103,17 @@ def test_existing_set_is_reused_and_checkpoint_skips_training(quickstart):
     assert 'same synthetic set is already in' in stdout
     assert 'Iter(train)' not in stdout
     assert (data / 'synthetic_meta.json').stat().st_mtime_ns == stamp
+
+
+def test_untrained_model_is_the_start_of_the_run(tmp_path, capsys):
+    spec = importlib.util.spec_from_file_location('quickstart_tool', TOOL)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    trained = tmp_path / 'iter_9.pth'
+    assert tool.untrained_checkpoint(trained) == 'none'
+    assert 'iter_0.pth is missing' in capsys.readouterr().out
+    (tmp_path / 'iter_0.pth').touch()
+    assert tool.untrained_checkpoint(trained) == tmp_path / 'iter_0.pth'
 
 
 @pytest.mark.slow

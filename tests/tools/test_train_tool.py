@@ -11,6 +11,7 @@ import torch
 from mmengine.config import Config
 
 from mmsmtc.datasets.synthetic import generate_synthetic_benchmark
+from mmsmtc.engine.checkpoint import load_local_checkpoint
 from mmsmtc.registry import MODELS
 from mmsmtc.utils import register_all_modules
 
@@ -143,3 +144,22 @@ def test_config_typos_are_named(train_root, tmp_path, option, expected):
                        str(tmp_path / 'work'), '--cfg-options', option)
     assert result.returncode != 0
     assert expected in last_lines(result)
+
+
+def test_tiny_config_saves_the_weights_it_starts_from(train_root, tmp_path):
+    """``InitialCheckpointHook``: iter_0.pth holds the initial model only;
+    the encoder (frozen for grad_iter) equals the trained one, the head
+    does not."""
+    work_dir = tmp_path / 'run'
+    result = run_train(TINY_CONFIG, train_root, '--work-dir', str(work_dir))
+    assert result.returncode == 0, last_lines(result)
+    initial = load_local_checkpoint(str(work_dir / 'iter_0.pth'))
+    trained = load_local_checkpoint(str(work_dir / 'iter_2.pth'))
+    assert initial['meta']['iter'] == 0
+    assert 'optimizer' not in initial and 'optimizer' in trained
+    assert initial['state_dict'].keys() == trained['state_dict'].keys()
+    for name, value in initial['state_dict'].items():
+        if name.startswith('backbone.'):
+            torch.testing.assert_close(value, trained['state_dict'][name])
+    assert not torch.equal(initial['state_dict']['head.slots_mu'],
+                           trained['state_dict']['head.slots_mu'])

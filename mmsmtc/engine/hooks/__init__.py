@@ -1,4 +1,5 @@
+from .initial_checkpoint_hook import InitialCheckpointHook
 from .rng_state_hook import RNGStateHook
 from .visualization_hook import VideoVisualizationHook
 
-__all__ = ['RNGStateHook', 'VideoVisualizationHook']
+__all__ = ['InitialCheckpointHook', 'RNGStateHook', 'VideoVisualizationHook']
