@@ -20,7 +20,10 @@ default_hooks = dict(
 custom_hooks = [dict(type='RNGStateHook')]
 
 vis_backends = [dict(type='LocalVisBackend')]
-visualizer = dict(type='Visualizer', vis_backends=vis_backends, name='visualizer')
+# No fixed `name`: the runner names the visualizer after its run, so two runs
+# in one process (a notebook, a test session) each write to their own
+# work directory instead of sharing the first run's instance.
+visualizer = dict(type='Visualizer', vis_backends=vis_backends)
 
 log_processor = dict(by_epoch=False, window_size=50)
 log_level = 'INFO'

@@ -137,6 +137,9 @@ def test_hook_in_a_test_run(tmp_path):
                                  num_frames=4, size=(64, 96), seed=3)
     cfg = Config.fromfile(PROPAGATION_CONFIG)
     cfg.work_dir = str(tmp_path / 'work')
+    # Runs of one config started in the same second share MMEngine's
+    # timestamped experiment name, hence its visualizer instance.
+    cfg.experiment_name = f'vis_hook_{tmp_path.name}'
     cfg.test_dataloader.dataset.data_root = str(data_root / 'DAVIS')
     cfg.custom_hooks = [
         dict(type='VideoVisualizationHook', max_videos=1, max_frames=2)
