@@ -109,6 +109,7 @@ def build_model_and_optimizer(mode: str, phase: str, device: torch.device):
         cfg.model.backbone.out_types = ('tokens', 'keys')
         cfg.model.backbone.skip_dropped_paths = False
         cfg.model.instance_loss.max_enumerated_instances = 0
+        cfg.model.ema_backbone = True
         cfg.model.grad_iter = 0
         if frozen:
             cfg.optim_wrapper.paramwise_cfg.backbone_lr_mult = 0.0
