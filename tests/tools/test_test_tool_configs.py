@@ -32,8 +32,11 @@ def test_config_builds(path):
     cfg = Config.fromfile(str(path))
     assert cfg.test_cfg.type == 'VideoTestLoop'
     assert cfg.test_dataloader.batch_size == 1
-    assert cfg.test_evaluator.collect_device == 'cpu'
-    METRICS.build(cfg.test_evaluator)
+    evaluators = cfg.test_evaluator if isinstance(
+        cfg.test_evaluator, list) else [cfg.test_evaluator]
+    for evaluator in evaluators:
+        assert evaluator.collect_device == 'cpu'
+        METRICS.build(evaluator)
     model = MODELS.build(cfg.model)
     assert model.data_preprocessor.mean.device.type == 'cpu'
 
