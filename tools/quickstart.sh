@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The main job on mmsmtc's embedded default, on CPU (about 10 minutes on
-# 2 cores): installs mmsmtc into .venv if no Python here can import it, then
+# The main job on mmsmtc's embedded default, on CPU (about 2-4 minutes on
+# 2 cores, plus about 2 for a first install): installs mmsmtc into .venv if no Python here can import it, then
 # runs tools/quickstart.py, which generates and checks the synthetic set,
 # trains the tiny SMTC, tests it against the untrained model (object
 # discovery and label propagation), prints the comparison table and writes
