@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The main job on mmsmtc's embedded default, on CPU (about 2-4 minutes on
-# 2 cores, plus about 2 for a first install): installs mmsmtc into .venv if no Python here can import it, then
-# runs tools/quickstart.py, which generates and checks the synthetic set,
-# trains the tiny SMTC, tests it against the untrained model (object
-# discovery and label propagation), prints the comparison table and writes
-# overlays and GIFs under work_dirs/quickstart.
+# 2 cores, plus about 2 for a first install): installs mmsmtc into .venv if
+# no Python here can import it, then runs tools/quickstart.py, which
+# generates and checks the synthetic set, trains the tiny SMTC, tests it
+# against the untrained model (object discovery and label propagation),
+# prints the comparison table and writes overlays and GIFs under
+# work_dirs/quickstart.
 # Usage: bash tools/quickstart.sh [--skip-install] [tools/quickstart.py options]
 #        (python tools/quickstart.py --help lists them, e.g. --regenerate)
 set -euo pipefail
