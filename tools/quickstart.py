@@ -85,11 +85,21 @@ PROGRESS = re.compile(r'Iter\(train\)|Saving checkpoint|global batch size|'
 _print_lock = Lock()
 
 
+class _DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows defaults, except ``None`` ones (their help says what
+    happens)."""
+
+    def _get_help_string(self, action):
+        if action.default is None:
+            return action.help
+        return super()._get_help_string(action)
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Train the tiny SMTC on the synthetic set and compare '
         'it with the untrained model on discovery and propagation.',
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        formatter_class=_DefaultsHelpFormatter)
     parser.add_argument('--data', default='data/synthetic',
                         help='synthetic set folder')
     parser.add_argument('--work-dir', default='work_dirs/quickstart',
@@ -102,7 +112,8 @@ def parse_args(argv=None):
     parser.add_argument('--checkpoint',
                         help='test this checkpoint instead of training')
     parser.add_argument('--seed', type=int, default=0,
-                        help='seed of training and of the untrained model')
+                        help='seed of training (the untrained model is the '
+                        'weights training starts from)')
     parser.add_argument('--train-videos', type=int, default=DEFAULT_NUM_TRAIN,
                         help='synthetic training videos')
     parser.add_argument('--val-videos', type=int, default=DEFAULT_NUM_VAL,
