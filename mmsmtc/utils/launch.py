@@ -1,12 +1,46 @@
-"""Steps ``tools/train.py`` and ``tools/test.py`` share to set up a run."""
+"""Steps the tools share to set up a run: ``tools/train.py`` and
+``tools/test.py`` (launch arguments, work directory, CPU process group), the
+demos in ``tools/demo/`` (video arguments, output folder)."""
 import os
 import os.path as osp
 from argparse import ArgumentParser, Namespace
+from pathlib import Path
 
 import torch
 from mmengine.config import Config, DictAction
+from mmengine.logging import MMLogger
 
 from mmsmtc.engine.checkpoint import UNSAFE_ENV_VAR
+
+
+def add_demo_args(parser: ArgumentParser, config_help: str) -> None:
+    """Add the arguments of the demos on a user's video: ``video``,
+    ``--config`` (described by ``config_help``), ``--checkpoint``, ``--out``,
+    ``--device``, ``--seed``, ``--max-frames`` and ``--max-side``."""
+    parser.add_argument('video', help='mp4/avi file or folder of frames')
+    parser.add_argument('--config', required=True, help=config_help)
+    parser.add_argument('--checkpoint', required=True,
+                        help="trained checkpoint, or 'none'")
+    parser.add_argument('--out', help='output folder (default: '
+                        'work_dirs/demo/<video name>)')
+    parser.add_argument('--device', help='cpu, cuda, cuda:1... (default: '
+                        'cuda if available)')
+    parser.add_argument('--seed', type=int, default=0,
+                        help='seed of the random generators (default: 0)')
+    parser.add_argument('--max-frames', type=int,
+                        help='only the first N frames')
+    parser.add_argument('--max-side', type=int,
+                        help='downscale frames so no side exceeds N pixels')
+
+
+def prepare_demo_output(out: str, name: str) -> Path:
+    """Create the demo's output folder (``out``, or
+    ``work_dirs/demo/<name>``) and send MMEngine's log there (``demo.log``:
+    weight-initialisation details stay off the terminal)."""
+    out_dir = Path(out or Path('work_dirs', 'demo', name))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    MMLogger.get_instance('mmsmtc_demo', log_file=str(out_dir / 'demo.log'))
+    return out_dir
 
 
 def add_launch_args(parser: ArgumentParser) -> None:

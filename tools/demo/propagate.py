@@ -15,33 +15,17 @@ is ``work_dirs/demo/<video name>``.
 """
 import argparse
 import sys
-from pathlib import Path
-
-from mmengine.logging import MMLogger
 
 from mmsmtc.apis import (init_video_segmentor, open_video, read_first_mask,
                          save_video_predictions, segment_video, video_name)
+from mmsmtc.utils.launch import add_demo_args, prepare_demo_output
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('video', help='mp4/avi file or folder of frames')
+    add_demo_args(parser, config_help='label-propagation test config')
     parser.add_argument('--first-mask', required=True,
                         help='indexed PNG of the objects in frame 0')
-    parser.add_argument('--config', required=True,
-                        help='label-propagation test config')
-    parser.add_argument('--checkpoint', required=True,
-                        help="trained checkpoint, or 'none'")
-    parser.add_argument('--out', help='output folder (default: '
-                        'work_dirs/demo/<video name>)')
-    parser.add_argument('--device', help='cpu, cuda, cuda:1... (default: '
-                        'cuda if available)')
-    parser.add_argument('--seed', type=int, default=0,
-                        help='seed of the random generators (default: 0)')
-    parser.add_argument('--max-frames', type=int,
-                        help='only the first N frames')
-    parser.add_argument('--max-side', type=int,
-                        help='downscale frames so no side exceeds N pixels')
     return parser.parse_args()
 
 
@@ -52,10 +36,7 @@ def run(args) -> None:
     frames, names, fps = open_video(args.video, args.max_frames,
                                     args.max_side)
     first_mask = read_first_mask(args.first_mask, frames)
-    out_dir = Path(args.out or Path('work_dirs', 'demo', name))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    # Weight-initialisation details go to the log file, not the terminal.
-    MMLogger.get_instance('mmsmtc_demo', log_file=str(out_dir / 'demo.log'))
+    out_dir = prepare_demo_output(args.out, name)
     model = init_video_segmentor(args.config, args.checkpoint, 'propagation',
                                  args.device, args.seed)
     masks = segment_video(model, frames, names, name, first_mask)
