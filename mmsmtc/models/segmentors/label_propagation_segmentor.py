@@ -80,16 +80,10 @@ class LabelPropagationSegmentor(PredictOnlySegmentor):
                  checkpoint_branch: str = 'student',
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
-        super().__init__(
-            data_preprocessor=data_preprocessor or dict(
-                type='VideoDataPreprocessor'),
-            init_cfg=init_cfg)
+        super().__init__(checkpoint_branch, data_preprocessor, init_cfg)
         if label_type not in LABEL_TYPES:
             raise ValueError(
                 f'label_type must be one of {LABEL_TYPES}, got {label_type!r}')
-        if checkpoint_branch not in ('student', 'teacher'):
-            raise ValueError("checkpoint_branch must be 'student' or "
-                             f"'teacher', got {checkpoint_branch!r}")
         if int(stride) != stride or stride < 1:
             raise ValueError(f'stride must be a positive integer, got '
                              f'{stride!r}')
@@ -105,7 +99,6 @@ class LabelPropagationSegmentor(PredictOnlySegmentor):
         self.num_classes = num_classes
         self.keypoint_topk = keypoint_topk
         self.frame_batch_size = frame_batch_size
-        self.checkpoint_branch = checkpoint_branch
 
     def load_test_checkpoint(self, path: str) -> None:
         """Load the encoder of a trained checkpoint, strictly.

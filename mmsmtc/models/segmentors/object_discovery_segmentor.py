@@ -63,19 +63,12 @@ class ObjectDiscoverySegmentor(PredictOnlySegmentor):
                  checkpoint_branch: str = 'student',
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
-        super().__init__(
-            data_preprocessor=data_preprocessor or dict(
-                type='VideoDataPreprocessor'),
-            init_cfg=init_cfg)
-        if checkpoint_branch not in ('student', 'teacher'):
-            raise ValueError("checkpoint_branch must be 'student' or "
-                             f"'teacher', got {checkpoint_branch!r}")
+        super().__init__(checkpoint_branch, data_preprocessor, init_cfg)
         self.smtc = MODELS.build(smtc) if isinstance(smtc, dict) else smtc
         self.post_processor = MODELS.build(post_processor) if isinstance(
             post_processor, dict) else post_processor
         self.input_size = None if input_size is None else tuple(input_size)
         self.size_multiple = int(size_multiple)
-        self.checkpoint_branch = checkpoint_branch
 
     def load_test_checkpoint(self, path: str) -> None:
         """Load an mmsmtc SMTC checkpoint (or one of this segmentor).
