@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 from mmengine.logging import print_log
 
-from mmsmtc.datasets.frame_io import read_frame_size, read_rgb_frame
+from mmsmtc.datasets.frame_io import read_frame_size
 from mmsmtc.datasets.lazy_sequence import LazyFrameSequence
 
 PathLike = Union[str, Path]
@@ -56,14 +56,8 @@ class FrameFolderSequence(LazyFrameSequence):
         self.source_shape = tuple(source_shape)
 
     def _decode(self, position: int) -> np.ndarray:
-        path = self.paths[position]
-        frame = read_rgb_frame(path)
-        if frame.shape[:2] != self.source_shape:
-            raise ValueError(
-                f'{path}: frame size {frame.shape[0]}x{frame.shape[1]} '
-                f'differs from the first frame\'s '
-                f'{self.source_shape[0]}x{self.source_shape[1]}')
-        return _resize(frame, self.frame_shape)
+        return _resize(self._read_frame(position, self.source_shape),
+                       self.frame_shape)
 
 
 class VideoFileSequence(LazyFrameSequence):

@@ -80,13 +80,23 @@ class LazyFrameSequence(_LazyStack):
         return (len(self), *self.frame_shape, 3)
 
     def _decode(self, position: int) -> np.ndarray:
+        return self._read_frame(position, self.frame_shape)
+
+    def _read_frame(self, position: int,
+                    expected_shape: Tuple[int, int]) -> np.ndarray:
+        """Frame ``position`` as stored, ``(H, W, 3)`` uint8 RGB.
+
+        Raises:
+            ValueError: If the file is not ``expected_shape`` ``(H, W)``
+                (naming the file).
+        """
         path = self.paths[position]
         frame = read_rgb_frame(path)
-        if frame.shape[:2] != self.frame_shape:
+        if frame.shape[:2] != tuple(expected_shape):
             raise ValueError(
                 f'{path}: frame size {frame.shape[0]}x{frame.shape[1]} '
                 f'differs from the video frame size '
-                f'{self.frame_shape[0]}x{self.frame_shape[1]}')
+                f'{expected_shape[0]}x{expected_shape[1]}')
         return frame
 
     def __repr__(self) -> str:
