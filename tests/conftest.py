@@ -15,6 +15,15 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+def pytest_configure(config):
+    """Import MMEngine's config module in the main process, before any
+    pytest-xdist worker starts. It imports yapf, which on the first import
+    after an install writes its grammar cache; two workers doing that at
+    once can read a half-written cache (``EOFError: Ran out of input`` while
+    collecting), as happened on a fresh CI environment."""
+    import mmengine.config  # noqa: F401
+
+
 def pytest_collection_modifyitems(config, items):
     import torch
     if torch.cuda.is_available():
