@@ -19,7 +19,7 @@ import os.path as osp
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from mmsmtc.utils import register_all_modules
+from mmsmtc.utils import keep_freed_host_memory, register_all_modules
 from mmsmtc.utils.launch import (add_launch_args, init_cpu_process_group,
                                  load_launch_config)
 
@@ -75,6 +75,7 @@ def build_config(args) -> Config:
 
 def main():
     args = parse_args()
+    keep_freed_host_memory()
     register_all_modules(init_default_scope=False)
     cfg = build_config(args)
     init_cpu_process_group(cfg)

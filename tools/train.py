@@ -12,7 +12,8 @@ from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint
 
 from mmsmtc.models.segmentors import load_strict
-from mmsmtc.utils import collect_env, register_all_modules
+from mmsmtc.utils import (collect_env, keep_freed_host_memory,
+                           register_all_modules)
 from mmsmtc.utils.launch import (add_launch_args, init_cpu_process_group,
                                  load_launch_config)
 
@@ -82,6 +83,7 @@ def log_batch_and_lr(runner: Runner, cfg: Config) -> None:
 
 def main():
     args = parse_args()
+    keep_freed_host_memory()
     register_all_modules(init_default_scope=False)
     cfg = build_config(args)
     init_cpu_process_group(cfg)

@@ -16,25 +16,34 @@ backward is computed (while frozen its lr is 0 instead), the last ViT block
 computes its MLP (``out_types=('tokens', 'keys')``), stochastic depth
 computes the residual branches it drops and multiplies them by 0
 (``skip_dropped_paths=False``), the EMA covers the encoder in both phases,
-and the instance matching is solved per (clip, slot) matrix by
+the instance matching is solved per (clip, slot) matrix by
 ``scipy.optimize.linear_sum_assignment`` on the host
-(``InstanceConsistencyLoss(max_enumerated_instances=0)``). mmsmtc instead
-skips the encoder's graph while frozen, stops the last block after its
-keys, skips the dropped branches and scores all 4! matchings of every
-matrix at once on the device. Everything else is shared by both variants
-and therefore equally fast in both: the per-branch view augmentation
+(``InstanceConsistencyLoss(max_enumerated_instances=0)``), the encoder's
+products run on PyTorch's default CPU GEMM (``fast_cpu_linear=False``) and
+the process keeps glibc's default allocator settings. mmsmtc instead skips
+the encoder's graph while frozen, stops the last block after its keys,
+skips the dropped branches, scores all 4! matchings of every matrix at once
+on the device, runs the encoder's float32 products on oneDNN where the
+processor has AVX-512 (:mod:`mmsmtc.ops.cpu_gemm`) and keeps freed
+host memory for reuse (:func:`mmsmtc.utils.keep_freed_host_memory`, as
+``tools/train.py`` does). Everything else is shared by both variants and
+therefore equally fast in both: the per-branch view augmentation
 (mmsmtc's ``ClipPhotometricAugment``, not the official kornia pipeline),
-the neck, the head, the losses and the AdamW step.
+the neck, the head, the losses and the AdamW step. The official code also
+runs with ``torch.autograd.set_detect_anomaly(True)``; the baseline does
+not, which favours it.
 
-Where the time goes (CPU, 2 threads, batch 2): the encoder forward is
-about 11.4 GFLOP per 256x256 frame (ViT-S/16, 257 tokens: 11 full blocks
-of about 1.01 GFLOP, the last block's keys, the patch embedding), 16 frames
-per step (student and teacher views) = about 182 GFLOP, which ViT-S runs at
-about 150-160 GFLOP/s, close to the fp32 peak of two cores
-(2 cores x 2 FMA units x 8 lanes x 2 flops x clock: about 166 GFLOP/s at
-2.6 GHz). That is a floor of about 1.15 s per step in either phase; the
-trainable phase adds the student encoder's backward (about twice its
-forward, another ~1.15 s).
+Where the time goes (CPU, batch 2): the encoder forward is about 11.4
+GFLOP per 256x256 frame (ViT-S/16, 257 tokens: 11 full blocks of about
+1.01 GFLOP, the last block's keys, the patch embedding), 16 frames per step
+(student and teacher views) = about 182 GFLOP; the trainable phase adds the
+student encoder's backward (about twice its forward). So the step is
+bounded by the GEMM rate. The MKL in the PyTorch wheels runs AVX2 code on
+non-Intel processors: on the AMD EPYC (Zen 5) of our CI, 2 threads, it
+reaches 155-190 GFLOP/s on these shapes, oneDNN 400 (forward) and 260-280
+(weight gradients). On a processor without AVX-512 both backends are
+alike and the mmsmtc gain is the skipped work alone (1.9-2.2x frozen,
+1.1-1.2x trainable measured with MKL on both sides).
 
 Host synchronisation on GPU: the mmsmtc matching never reads costs back
 (``enumerate_assignment``); ``--check-sync`` runs the mmsmtc steps under
@@ -64,7 +73,7 @@ from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 
 from mmsmtc.registry import MODELS
-from mmsmtc.utils import register_all_modules
+from mmsmtc.utils import keep_freed_host_memory, register_all_modules
 
 CONFIG = Path(__file__).resolve().parents[2] / 'configs' / 'smtc' / \
     'smtc_vit-s16_4xb32-10k_ytvos-256x256.py'
@@ -110,6 +119,7 @@ def build_model_and_optimizer(mode: str, phase: str, device: torch.device):
         cfg.model.backbone.skip_dropped_paths = False
         cfg.model.instance_loss.max_enumerated_instances = 0
         cfg.model.ema_backbone = True
+        cfg.model.backbone.fast_cpu_linear = False
         cfg.model.grad_iter = 0
         if frozen:
             cfg.optim_wrapper.paramwise_cfg.backbone_lr_mult = 0.0
@@ -225,6 +235,8 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     register_all_modules()
     if args.variant is not None:
+        if args.variant[0] == 'mmsmtc':
+            keep_freed_host_memory()
         print(json.dumps(time_variant(*args.variant, args)))
         return
     results = [

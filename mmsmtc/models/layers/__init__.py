@@ -1,0 +1,3 @@
+from .linear import Linear, use_fast_cpu_linear
+
+__all__ = ['Linear', 'use_fast_cpu_linear']
