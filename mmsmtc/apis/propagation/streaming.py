@@ -29,6 +29,7 @@ from typing import Dict, List, Tuple, Union
 
 import torch
 
+from mmsmtc.ops import linear
 from .frame_bank import FrameBank, FrameFeatures, prepare_features
 from .geometry import (context_frame_indices, grid_coordinates, iter_tiles,
                        radius_reach, within_radius)
@@ -231,7 +232,7 @@ class StreamingLabelPropagation:
         kept = min(self._screened, len(frame0))
         values, cells = [], []
         for start in range(0, len(target), block):
-            logits = (target[start:start + block] @ frame0.T).mul_(scale)
+            logits = linear(target[start:start + block], frame0).mul_(scale)
             block_values, block_cells = largest(logits, kept)
             values.append(block_values)
             cells.append(block_cells)
@@ -259,11 +260,8 @@ class StreamingLabelPropagation:
         window_cells = (window_cells[0] * self.grid[1] +
                         window_cells[1])[reachable]
         frames = list(dict.fromkeys(context))
-        logits = tile_unit.new_empty(
-            (len(tile_unit), len(frames), len(window_cells)))
-        for index, frame in enumerate(frames):
-            self._window_logits(logits[:, index], tile_unit, frame,
-                                window_cells, outside)
+        logits = self._window_logits(tile_unit, frames, window_cells,
+                                     outside)
         context_values, columns = largest(logits.flatten(1), self._screened)
         frame_positions = torch.tensor(
             [context.index(frame) + 1 for frame in frames],
@@ -349,22 +347,23 @@ class StreamingLabelPropagation:
         last = values[:, -1]
         return (last < threshold) | (last <= self._excluded)
 
-    def _window_logits(self, out: torch.Tensor, tile_unit: torch.Tensor,
-                       frame: int, window_cells: torch.Tensor,
-                       outside: torch.Tensor) -> None:
-        """Write into ``out`` ``(n, m)`` the screened logits of the tile
-        against a frame's window cells ``(m,)``, the official excluded
-        logit outside the radius."""
-        if frame == 0:
-            raw, scale = self._frame0.raw, self._frame0.scale
-        else:
+    def _window_logits(self, tile_unit: torch.Tensor, frames: List[int],
+                       window_cells: torch.Tensor,
+                       outside: torch.Tensor) -> torch.Tensor:
+        """Screened logits ``(n, f, m)`` of the tile's ``n`` targets against
+        the window cells ``(m,)`` of ``f`` frames, the official excluded
+        logit outside the radius (``outside``: ``(n, m)``)."""
+        logits = tile_unit.new_empty(
+            (len(tile_unit), len(frames), len(window_cells)))
+        cells = window_cells.to(self.bank_device)
+        for index, frame in enumerate(frames):
             slot = self._bank.slot(frame)
-            raw, scale = self._bank.raw[slot], self._bank.scale[slot]
-        cells = window_cells.to(raw.device)
-        feats = raw.view(-1, self.num_channels).index_select(0, cells)
-        torch.mm(tile_unit, feats.to(self.device).T, out=out)
-        out.mul_(scale.view(-1).index_select(0, cells).to(self.device))
-        out.masked_fill_(outside, self._excluded)
+            feats = self._bank.raw[slot].view(-1, self.num_channels)
+            scale = self._bank.scale[slot].view(-1).index_select(0, cells)
+            products = linear(tile_unit,
+                              feats.index_select(0, cells).to(self.device))
+            torch.mul(products, scale.to(self.device), out=logits[:, index])
+        return logits.masked_fill_(outside[:, None], self._excluded)
 
     def _exact_candidates(self, target64: torch.Tensor, keys: torch.Tensor,
                           slots: torch.Tensor) -> torch.Tensor:
@@ -451,7 +450,7 @@ class StreamingLabelPropagation:
         """
         num_cells = self.grid[0] * self.grid[1]
         frame0 = self._frame0.raw.view(-1, self.num_channels)
-        frame0_logits = (tile_unit[rows] @ frame0.T).mul_(
+        frame0_logits = linear(tile_unit[rows], frame0).mul_(
             self._frame0.scale.view(-1))
         frame0_cells = (frame0_logits >=
                         threshold[:, None]).any(0).nonzero()[:, 0]
