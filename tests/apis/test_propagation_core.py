@@ -9,6 +9,7 @@ from PIL import Image
 
 from mmsmtc.apis import (StreamingLabelPropagation, propagate_labels,
                          propagate_labels_dense)
+from mmsmtc.apis.propagation import streaming
 from mmsmtc.apis.propagation.geometry import radius_reach
 from mmsmtc.apis.propagation.topk import logit_error_bound
 
@@ -78,6 +79,47 @@ def test_tile_size_does_not_change_the_result(tile_size):
     out = propagate_labels(feats, labels, tile_size=tile_size, **settings)
     assert torch.equal(out.argmax(1), reference.argmax(1))
     assert (out - reference).abs().max().item() < 1e-6
+
+
+@pytest.mark.parametrize('temperature', [1e-3, 0.05, 0.2, 1.0, 10.0])
+def test_excluded_logit_absorbs_any_float32_logit(temperature):
+    assert streaming.excluded_logit_absorbs(temperature, torch.float32)
+    excluded = torch.tensor(streaming.excluded_logit(temperature))
+    for cosine in (1.0, -1.0, 0.37, -1e-3):
+        logit = torch.tensor(cosine / temperature, dtype=torch.float32)
+        assert (excluded + logit).item() == excluded.item()
+
+
+def test_excluded_logit_does_not_absorb_float64_logits():
+    assert not streaming.excluded_logit_absorbs(0.2, torch.float64)
+
+
+def test_masking_by_addition_equals_masking_by_fill(monkeypatch):
+    feats, labels = random_case(11, 6, 16, 13, 17, 3)
+    settings = dict(topk=12, radius=4, temperature=0.05, n_context=3)
+    by_addition = propagate_labels(feats, labels, tile_size=5, **settings)
+    monkeypatch.setattr(streaming, 'excluded_logit_absorbs',
+                        lambda temperature, dtype: False)
+    by_fill = propagate_labels(feats, labels, tile_size=5, **settings)
+    assert torch.equal(by_addition, by_fill)
+
+
+def test_window_mask_cache_stays_within_its_byte_budget(monkeypatch):
+    feats, labels = random_case(12, 4, 8, 14, 19, 2)
+    settings = dict(topk=5, radius=3, temperature=0.1, n_context=2)
+    reference = propagate_labels(feats, labels, tile_size=4, **settings)
+    budget = 3000
+    monkeypatch.setattr(streaming, 'WINDOW_MASK_CACHE_BYTES', budget)
+    engine = StreamingLabelPropagation(feats[0], labels, tile_size=4,
+                                       **settings)
+    out = [labels] + [engine.step(frame) for frame in feats[1:]]
+    assert torch.equal(torch.stack(out), reference)
+    held = sum(
+        streaming._nbytes(entry) for entry in engine._window_masks.values())
+    assert held == engine._window_mask_bytes
+    # the check is not vacuous: some geometries fit, not all of them
+    assert 0 < held <= budget
+    assert len(engine._window_masks) < 12
 
 
 def test_bank_device_and_dtype_options():

@@ -43,8 +43,10 @@ DeviceLike = Union[str, torch.device, None]
 EXCLUDED_MASK_VALUE = -1e10
 #: Most frame-0 logits held at once (16 MiB in float32).
 FRAME0_BLOCK_ELEMENTS = 2**22
-#: Radius masks kept, one per tile-in-window geometry (first in, first out).
-WINDOW_MASK_CACHE_SIZE = 32
+#: Bytes of radius masks kept, one per tile-in-window geometry: the first
+#: geometries met are kept (tiles recur in the same order every frame, so
+#: evicting would miss every time once they do not all fit).
+WINDOW_MASK_CACHE_BYTES = 32 * 2**20
 #: Candidates kept per source group beyond ``topk`` for the exact rescoring.
 SCREEN_EXTRA = 8
 
@@ -59,6 +61,21 @@ def excluded_logit(temperature: float,
     """
     return (torch.tensor(EXCLUDED_MASK_VALUE, dtype=dtype) /
             temperature).item()
+
+
+def excluded_logit_absorbs(temperature: float,
+                           dtype: torch.dtype = torch.float32) -> bool:
+    """Whether ``excluded + logit == excluded`` for every possible logit.
+
+    Logits are cosines over ``temperature`` (up to rounding, at most
+    ``2 / temperature`` in magnitude); adding one to the excluded logit
+    then changes nothing when that is below half its spacing, as in
+    float32 (spacing about ``1000 / temperature``) but not in float64.
+    """
+    excluded = torch.tensor(excluded_logit(temperature, dtype), dtype=dtype)
+    largest_logit = torch.tensor(2 / temperature, dtype=dtype)
+    return bool((excluded + largest_logit == excluded)
+                and (excluded - largest_logit == excluded))
 
 
 class StreamingLabelPropagation:
@@ -122,6 +139,7 @@ class StreamingLabelPropagation:
         self.bank_device = torch.device(
             bank_device) if bank_device is not None else self.device
         self._excluded = excluded_logit(temperature, dtype)
+        self._mask_by_addition = excluded_logit_absorbs(temperature, dtype)
         self._margin = 2 * logit_error_bound(self.num_channels, dtype,
                                              temperature)
         self._screened = self.topk + SCREEN_EXTRA
@@ -135,7 +153,9 @@ class StreamingLabelPropagation:
             frame0 = frame0._replace(
                 raw=self._bank.raw[0], scale=self._bank.scale[0])
         self._frame0 = frame0
-        self._window_masks: Dict[tuple, torch.Tensor] = {}
+        self._window_masks: Dict[tuple, Tuple[torch.Tensor,
+                                              torch.Tensor]] = {}
+        self._window_mask_bytes = 0
         self.num_frames = 1
 
     def step(self, feats: torch.Tensor) -> torch.Tensor:
@@ -352,9 +372,19 @@ class StreamingLabelPropagation:
                        outside: torch.Tensor) -> torch.Tensor:
         """Screened logits ``(n, f, m)`` of the tile's ``n`` targets against
         the window cells ``(m,)`` of ``f`` frames, the official excluded
-        logit outside the radius (``outside``: ``(n, m)``)."""
+        logit outside the radius (``outside``: ``(n, m)``).
+
+        Where the excluded logit absorbs any logit in the working dtype
+        (float32: its spacing is about ``1000 / temperature``, a logit is at
+        most about ``1 / temperature``), the mask is applied by adding it
+        (0 or the excluded logit) in the same pass as the scaling.
+        """
         logits = tile_unit.new_empty(
             (len(tile_unit), len(frames), len(window_cells)))
+        mask = None
+        if self._mask_by_addition:
+            mask = torch.zeros_like(outside, dtype=self.dtype).masked_fill_(
+                outside, self._excluded)
         cells = window_cells.to(self.bank_device)
         for index, frame in enumerate(frames):
             slot = self._bank.slot(frame)
@@ -362,8 +392,15 @@ class StreamingLabelPropagation:
             scale = self._bank.scale[slot].view(-1).index_select(0, cells)
             products = linear(tile_unit,
                               feats.index_select(0, cells).to(self.device))
-            torch.mul(products, scale.to(self.device), out=logits[:, index])
-        return logits.masked_fill_(outside[:, None], self._excluded)
+            if mask is None:
+                torch.mul(products, scale.to(self.device),
+                          out=logits[:, index])
+            else:
+                torch.addcmul(mask, products, scale.to(self.device),
+                              out=logits[:, index])
+        if mask is None:
+            logits.masked_fill_(outside[:, None], self._excluded)
+        return logits
 
     def _exact_candidates(self, target64: torch.Tensor, keys: torch.Tensor,
                           slots: torch.Tensor) -> torch.Tensor:
@@ -480,8 +517,8 @@ class StreamingLabelPropagation:
         """Which window cells any target of the tile reaches, and the mask.
 
         Depends only on where the tile sits in its (clipped) window; the
-        last ``WINDOW_MASK_CACHE_SIZE`` geometries are cached (interior
-        tiles all share one).
+        geometries met first are cached, up to ``WINDOW_MASK_CACHE_BYTES``
+        (interior tiles all share one).
 
         Returns:
             tuple[Tensor, Tensor]: ``(m,)`` indices (row-major in the
@@ -495,14 +532,22 @@ class StreamingLabelPropagation:
                tile.cols.start - tile.window_cols.start,
                tile.cols.stop - tile.window_cols.start,
                tile.window_cols.stop - tile.window_cols.start)
-        if key not in self._window_masks:
-            if len(self._window_masks) == WINDOW_MASK_CACHE_SIZE:
-                del self._window_masks[next(iter(self._window_masks))]
+        entry = self._window_masks.get(key)
+        if entry is None:
             targets = grid_coordinates(tile.rows, tile.cols, self.device)
             sources = grid_coordinates(tile.window_rows, tile.window_cols,
                                        self.device)
             inside = within_radius(targets[0], targets[1], sources[0],
                                    sources[1], self.radius)
             reachable = inside.any(0).nonzero()[:, 0]
-            self._window_masks[key] = (reachable, ~inside[:, reachable])
-        return self._window_masks[key]
+            entry = (reachable, ~inside[:, reachable])
+            size = _nbytes(entry)
+            if self._window_mask_bytes + size <= WINDOW_MASK_CACHE_BYTES:
+                self._window_masks[key] = entry
+                self._window_mask_bytes += size
+        return entry
+
+
+def _nbytes(tensors: Tuple[torch.Tensor, ...]) -> int:
+    """Bytes held by some tensors."""
+    return sum(t.numel() * t.element_size() for t in tensors)

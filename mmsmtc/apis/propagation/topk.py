@@ -108,16 +108,18 @@ def largest(values: torch.Tensor, r: int,
     """Row-wise ``r`` largest values (any of equal ones), descending.
 
     ``torch.topk`` on the CPU costs about as much per value as a matrix
-    product; this first takes the maximum of each ``block`` consecutive
-    values (cheap and vectorised). The ``r``-th largest block maximum
-    ``tau`` is reached by ``r`` values of distinct blocks, so every one of
-    the ``r`` largest values is ``>= tau`` and lies in a block whose maximum
-    is ``>= tau``; only those blocks go through ``torch.topk``.
+    product; this first takes the maximum of each of ``b = m // block``
+    groups of ``block`` values, group ``j`` holding columns ``j, j + b,
+    j + 2b, ...`` (so the maxima are elementwise maxima of ``block``
+    contiguous slices: one vectorised pass). The ``r``-th largest group
+    maximum ``tau`` is reached by ``r`` values of distinct groups, so every
+    one of the ``r`` largest values is ``>= tau`` and lies in a group whose
+    maximum is ``>= tau``; only those groups go through ``torch.topk``.
 
     Args:
         values: ``(n, m)`` rows, last dimension contiguous, no NaN.
         r: How many to keep; ``min(r, m)`` are returned.
-        block: Values per block.
+        block: Values per group.
 
     Returns:
         tuple[Tensor, Tensor]: ``(n, r')`` values, descending, and their
@@ -125,30 +127,30 @@ def largest(values: torch.Tensor, r: int,
     """
     num_rows, length = values.shape
     r = min(r, length)
-    num_blocks = length // block
-    if num_blocks <= 4 * r or values.stride(1) != 1:
+    num_groups = length // block
+    if num_groups <= 4 * r or values.stride(1) != 1:
         return values.topk(r, dim=1)
-    head = values[:, :num_blocks * block].unflatten(1, (num_blocks, block))
-    tail = values[:, num_blocks * block:]
-    maxima = head.amax(2)
+    grouped = num_groups * block
+    maxima = values[:, :grouped].unflatten(1, (block, num_groups)).amax(1)
+    tail = values[:, grouped:]
     tau = torch.cat([maxima, tail], 1).topk(r, dim=1).values[:, -1:]
     chosen = maxima >= tau
     counts = chosen.sum(1)
     width = int(counts.max())
-    rows, blocks = chosen.nonzero().unbind(1)
+    rows, groups = chosen.nonzero().unbind(1)
     slots = torch.arange(len(rows), device=rows.device) - (
         counts.cumsum(0) - counts)[rows]
-    block_ids = torch.zeros(
+    group_ids = torch.zeros(
         num_rows, width, dtype=torch.long, device=values.device)
-    block_ids[rows, slots] = blocks
+    group_ids[rows, slots] = groups
     valid = torch.arange(width, device=values.device) < counts[:, None]
-    candidates = head.gather(
-        1, block_ids[..., None].expand(-1, -1, block)).masked_fill_(
-            ~valid[..., None], float('-inf'))
+    offsets = torch.arange(block, device=values.device) * num_groups
+    columns = (group_ids[..., None] + offsets).flatten(1)
+    candidates = values.gather(1, columns).view(num_rows, width, block)
+    candidates.masked_fill_(~valid[..., None], float('-inf'))
     candidates = torch.cat([candidates.flatten(1), tail], 1)
     top_values, picked = candidates.topk(r, dim=1)
-    in_head = picked < width * block
-    head_columns = block_ids.gather(
-        1, (picked // block).clamp_max(width - 1)) * block + picked % block
-    tail_columns = picked - width * block + num_blocks * block
-    return top_values, torch.where(in_head, head_columns, tail_columns)
+    in_groups = picked < width * block
+    group_columns = columns.gather(1, picked.clamp_max(width * block - 1))
+    tail_columns = picked - width * block + grouped
+    return top_values, torch.where(in_groups, group_columns, tail_columns)
