@@ -1,10 +1,12 @@
 """SMTC algorithm: modes, EMA teacher, frozen encoder, optimiser groups."""
 import copy
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from mmengine.optim import OptimWrapper
+from mmengine.config import Config
+from mmengine.optim import OptimWrapper, build_optim_wrapper
 from torch import nn
 
 from mmsmtc.models.algorithms import (SMTC, SMTCOptimWrapperConstructor,
@@ -16,6 +18,8 @@ from mmsmtc.utils.setup_env import register_all_modules
 register_all_modules()
 
 CHANNELS, SLOTS, INSTANCES = 16, 3, 2
+OFFICIAL_CONFIG = (Path(__file__).resolve().parents[2] / 'configs' / 'smtc' /
+                   'smtc_vit-s16_4xb32-10k_ytvos-256x256.py')
 
 
 class RecordingLoss(nn.Module):
@@ -360,3 +364,39 @@ def test_iteration_counter_survives_state_dict_round_trip(model):
     restored.load_state_dict(model.state_dict())
     assert int(restored.num_train_iters) == 2
     assert not restored.backbone_frozen
+
+
+def _official_shape_step_on_meta(**model_overrides):
+    """One trainable-phase SMTC step (EMA update, view augmentation, both
+    branches, the three losses, backward, AdamW step) of the official
+    ViT-S/16 config on meta tensors."""
+    cfg = Config.fromfile(OFFICIAL_CONFIG)
+    cfg.model.backbone.init_cfg = None
+    cfg.model.grad_iter = 0
+    for key, value in model_overrides.items():
+        cfg.model[key] = value
+    model = MODELS.build(cfg.model).train().to('meta')
+    optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    clips = torch.empty(2, 4, 3, 64, 64, device='meta')
+    for _ in range(2):  # the second step also updates the teacher
+        losses = model.loss(clips)
+        optim_wrapper.update_params(sum(losses.values()))
+    return losses
+
+
+def test_training_step_never_reads_values_on_the_host():
+    # Meta tensors have no values: .item(), bool(), nonzero, boolean
+    # indexing, .cpu() all raise on them, so a step that runs on meta makes
+    # no device synchronisation on CUDA (where the official code copies every
+    # matching problem to the host).
+    losses = _official_shape_step_on_meta()
+    assert {value.device.type for value in losses.values()} == {'meta'}
+
+
+def test_host_reads_are_caught_on_meta():
+    # the check above is not vacuous: the official per-problem scipy
+    # matching reads the costs back and fails there
+    with pytest.raises((NotImplementedError, RuntimeError)):
+        _official_shape_step_on_meta(
+            instance_loss=dict(
+                type='InstanceConsistencyLoss', max_enumerated_instances=0))
