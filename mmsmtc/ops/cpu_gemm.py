@@ -9,9 +9,11 @@ has it. Measured on an AMD EPYC (Zen 5), 2 threads, ViT-S/16 shapes
 input gradient) and 260-280 (weight gradient). With AVX2 only, the two are
 within 5% of each other, so oneDNN is preferred exactly when the processor
 has AVX-512. Both compute in float32 (no reduced-precision modes); results
-differ from MKL's only by summation order.
+differ from MKL's only by summation order. Setting the environment
+variable ``MMSMTC_ONEDNN_LINEAR=0`` keeps PyTorch's default everywhere.
 """
 import functools
+import os
 from typing import Optional
 
 import torch
@@ -19,15 +21,20 @@ import torch.nn.functional as F
 
 #: PyTorch's CPU capability names that include AVX-512.
 AVX512_CAPABILITIES = ('AVX512', )
+#: Environment variable that turns the oneDNN route off when ``0``.
+ONEDNN_ENV_VAR = 'MMSMTC_ONEDNN_LINEAR'
 
 
 @functools.lru_cache(maxsize=None)
 def onednn_linear_preferred() -> bool:
     """Whether float32 CPU products go to oneDNN in this process.
 
-    True when PyTorch has oneDNN with its linear operator and the processor
-    has AVX-512 (see the module docstring).
+    True when PyTorch has oneDNN with its linear operator, the processor
+    has AVX-512 (see the module docstring) and ``MMSMTC_ONEDNN_LINEAR`` is
+    not ``0``; decided once per process.
     """
+    if os.environ.get(ONEDNN_ENV_VAR, '1') == '0':
+        return False
     if not torch.backends.mkldnn.is_available():
         return False
     if not hasattr(torch.ops.mkldnn, '_linear_pointwise'):

@@ -110,3 +110,12 @@ def test_vit_fast_cpu_linear_keeps_outputs_and_checkpoint_keys():
     with torch.no_grad():
         for got, ref in zip(fast_model(images), default_model(images)):
             torch.testing.assert_close(got, ref, rtol=1e-5, atol=1e-5)
+
+
+def test_environment_variable_turns_the_onednn_route_off(monkeypatch):
+    cpu_gemm.onednn_linear_preferred.cache_clear()
+    monkeypatch.setenv(cpu_gemm.ONEDNN_ENV_VAR, '0')
+    try:
+        assert cpu_gemm.onednn_linear_preferred() is False
+    finally:
+        cpu_gemm.onednn_linear_preferred.cache_clear()

@@ -6,6 +6,12 @@ of the frames (a seeded ``stride x stride`` convolution at the given stride,
 ``C`` channels): the propagation cost depends on the grid, ``C``, the
 settings and ``K``, not on what the features mean.
 
+Both sides use float32 products: the dense baseline through ``torch``'s
+default CPU GEMM, as the official code (MKL, which runs AVX2 code on
+non-Intel processors), mmsmtc through :func:`mmsmtc.ops.linear` (oneDNN
+where the processor has AVX-512); ``--no-onednn`` gives mmsmtc PyTorch's
+default too, to separate the algorithm from the GEMM backend.
+
 Each (case, method) runs in a fresh subprocess; peak memory is that
 process's peak resident set size (``resource.getrusage(...).ru_maxrss``:
 everything, torch allocations included; ``import torch`` alone accounts for
@@ -33,6 +39,7 @@ Example::
 """
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -48,6 +55,8 @@ from PIL import Image
 from mmsmtc.apis import (StreamingLabelPropagation, first_frame_labels,
                          label_grid_size, propagate_labels_dense,
                          resize_to_stride)
+from mmsmtc.ops import onednn_linear_preferred
+from mmsmtc.ops.cpu_gemm import ONEDNN_ENV_VAR
 from mmsmtc.utils import read_indexed_png
 
 IMAGENET_MEAN = torch.tensor([0.485, 0.456, 0.406])[:, None, None]
@@ -169,8 +178,11 @@ def spawn(args, case: str, method: str, output: Path) -> dict:
         str(args.threads), '--data-root',
         str(args.data_root)
     ]
+    env = dict(os.environ)
+    if args.no_onednn:
+        env[ONEDNN_ENV_VAR] = '0'
     completed = subprocess.run(
-        command, check=True, capture_output=True, text=True)
+        command, check=True, capture_output=True, text=True, env=env)
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
@@ -231,6 +243,9 @@ def parse_args():
         'machine two threads thrash and slow small operations 5x)')
     parser.add_argument('--data-root', type=Path, default=default_data_root())
     parser.add_argument(
+        '--no-onednn', action='store_true',
+        help="mmsmtc's products on PyTorch's default CPU GEMM as well")
+    parser.add_argument(
         '--worker', action='store_true', help=argparse.SUPPRESS)
     parser.add_argument('--case', help=argparse.SUPPRESS)
     parser.add_argument('--method', help=argparse.SUPPRESS)
@@ -243,8 +258,10 @@ def main():
     if args.worker:
         print(json.dumps(run_worker(args)))
         return
+    gemm = ('PyTorch default' if args.no_onednn
+            or not onednn_linear_preferred() else 'oneDNN')
     print(f'torch {torch.__version__}, {args.threads} threads, frames '
-          f'{args.frames}, data {args.data_root}')
+          f'{args.frames}, data {args.data_root}, mmsmtc GEMM: {gemm}')
     with tempfile.TemporaryDirectory() as scratch:
         for case in args.cases:
             print(f'{case}: {CASES[case][:3]} {CASES[case][3]}', flush=True)

@@ -491,9 +491,7 @@ class StreamingLabelPropagation:
             self._frame0.scale.view(-1))
         frame0_cells = (frame0_logits >=
                         threshold[:, None]).any(0).nonzero()[:, 0]
-        window = logits[rows]
-        above = ((window >= threshold[:, None, None]) &
-                 (window > self._excluded)).any(0)
+        above = self._any_above(logits, rows, threshold)
         frame_index, columns = above.nonzero().unbind(1)
         cells = window_cells[columns]
         positions = frame_positions[frame_index]
@@ -512,6 +510,27 @@ class StreamingLabelPropagation:
         values, keys = pad_ragged_rows(found_rows, exact[found_rows, columns],
                                        keys[found_rows, columns], len(rows))
         return self._aggregate(values, keys, slots)
+
+    def _any_above(self, logits: torch.Tensor, rows: torch.Tensor,
+                   threshold: torch.Tensor) -> torch.Tensor:
+        """``(f, m)`` True where some target ``rows[i]`` has a logit that is
+        ``>= threshold[i]`` and not excluded (``logits``: ``(n, f, m)``).
+
+        One comparison pass per row, without copying the rows out.
+        """
+        above_excluded = torch.nextafter(
+            torch.tensor(self._excluded, dtype=threshold.dtype,
+                         device=threshold.device),
+            torch.tensor(float('inf'), dtype=threshold.dtype,
+                         device=threshold.device))
+        bounds = torch.maximum(threshold, above_excluded).tolist()
+        above = torch.zeros(logits.shape[1:], dtype=torch.bool,
+                            device=logits.device)
+        hits = torch.empty_like(above)
+        for row, bound in zip(rows.tolist(), bounds):
+            torch.ge(logits[row], bound, out=hits)
+            above.logical_or_(hits)
+        return above
 
     def _window_geometry(self, tile) -> Tuple[torch.Tensor, torch.Tensor]:
         """Which window cells any target of the tile reaches, and the mask.
