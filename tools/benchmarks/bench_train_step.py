@@ -42,8 +42,8 @@ bounded by the GEMM rate. The MKL in the PyTorch wheels runs AVX2 code on
 non-Intel processors: on the AMD EPYC (Zen 5) of our CI, 2 threads, it
 reaches 155-190 GFLOP/s on these shapes, oneDNN 400 (forward) and 260-280
 (weight gradients). On a processor without AVX-512 both backends are
-alike and the mmsmtc gain is the skipped work alone (1.9-2.2x frozen,
-1.1-1.2x trainable measured with MKL on both sides).
+alike and the mmsmtc gain is the skipped work alone (``--no-onednn``
+measures that here: 2.0x frozen, 1.14x trainable).
 
 Host synchronisation on GPU: the mmsmtc matching never reads costs back
 (``enumerate_assignment``); ``--check-sync`` runs the mmsmtc steps under
@@ -61,6 +61,7 @@ Example::
 """
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -72,6 +73,7 @@ import torch
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 
+from mmsmtc.ops.cpu_gemm import ONEDNN_ENV_VAR
 from mmsmtc.registry import MODELS
 from mmsmtc.utils import keep_freed_host_memory, register_all_modules
 
@@ -97,6 +99,10 @@ def parse_args() -> argparse.Namespace:
                         help='repeats; the best mean is reported')
     parser.add_argument('--threads', type=int, default=2,
                         help='torch CPU threads')
+    parser.add_argument(
+        '--no-onednn', action='store_true',
+        help="mmsmtc's products on PyTorch's default CPU GEMM as well "
+        '(what a processor without AVX-512 gets)')
     parser.add_argument('--check-sync', action='store_true',
                         help='GPU: report host synchronisations in a step')
     parser.add_argument('--variant', nargs=2, metavar=('MODE', 'PHASE'),
@@ -191,7 +197,10 @@ def run_in_subprocess(mode: str, phase: str, args) -> dict:
         str(args.steps), '--repeats', str(args.repeats), '--threads',
         str(args.threads), '--variant', mode, phase
     ] + (['--check-sync'] if args.check_sync else [])
-    done = subprocess.run(command, capture_output=True, text=True)
+    env = dict(os.environ)
+    if args.no_onednn:
+        env[ONEDNN_ENV_VAR] = '0'
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
     if done.returncode != 0:
         raise RuntimeError(f'variant {mode}/{phase} failed:\n'
                            f'{done.stderr[-3000:]}')
@@ -202,7 +211,9 @@ def report(results: list, args) -> None:
     by_key = {(r['mode'], r['phase']): r for r in results}
     print(f'SMTC ViT-S/16 training step, batch {args.batch_size} x 4 frames '
           f'x {args.size}x{args.size}, 16 slots x 4 instances, 3 iterations, '
-          f'device {args.device}, {args.threads} threads, best of '
+          f'device {args.device}, {args.threads} threads, mmsmtc GEMM '
+          f'{"PyTorch default" if args.no_onednn else "oneDNN if AVX-512"}, '
+          f'best of '
           f'{args.repeats} x {args.steps} steps')
     print(f'{"phase":<10} {"mode":<20} {"s/step":>8} {"peak MiB":>9}')
     for phase in PHASES:
