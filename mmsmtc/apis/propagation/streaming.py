@@ -139,6 +139,10 @@ class StreamingLabelPropagation:
         self.bank_device = torch.device(
             bank_device) if bank_device is not None else self.device
         self._excluded = excluded_logit(temperature, dtype)
+        # the smallest logit in ``dtype`` that is not excluded
+        self._above_excluded = torch.nextafter(
+            torch.tensor(self._excluded, dtype=dtype),
+            torch.tensor(float('inf'), dtype=dtype)).item()
         self._mask_by_addition = excluded_logit_absorbs(temperature, dtype)
         self._margin = 2 * logit_error_bound(self.num_channels, dtype,
                                              temperature)
@@ -518,12 +522,7 @@ class StreamingLabelPropagation:
 
         One comparison pass per row, without copying the rows out.
         """
-        above_excluded = torch.nextafter(
-            torch.tensor(self._excluded, dtype=threshold.dtype,
-                         device=threshold.device),
-            torch.tensor(float('inf'), dtype=threshold.dtype,
-                         device=threshold.device))
-        bounds = torch.maximum(threshold, above_excluded).tolist()
+        bounds = threshold.clamp_min(self._above_excluded).tolist()
         above = torch.zeros(logits.shape[1:], dtype=torch.bool,
                             device=logits.device)
         hits = torch.empty_like(above)
