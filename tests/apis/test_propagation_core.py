@@ -122,6 +122,33 @@ def test_window_mask_cache_stays_within_its_byte_budget(monkeypatch):
     assert len(engine._window_masks) < 12
 
 
+def test_flat_region_near_ties_are_resolved_exactly(monkeypatch):
+    """A flat region (features equal up to 1e-6) fills every screen with
+    candidates inside the rounding margin; those targets are resolved from
+    all their logits and still give the float64 protocol."""
+    generator = torch.Generator().manual_seed(0)
+    feats = torch.randn(6, 16, 20, 24, generator=generator)
+    feats[:, :, :10, :12] = feats[:, :, :1, :1]
+    feats += 1e-6 * torch.randn(feats.shape, generator=generator)
+    labels = torch.rand(3, 20, 24, generator=generator)
+    settings = dict(topk=10, radius=6, temperature=0.05, n_context=3)
+    resolved = []
+    original = streaming.StreamingLabelPropagation._propagate_unresolved
+
+    def counting(self, rows, *args, **kwargs):
+        resolved.append(len(rows))
+        return original(self, rows, *args, **kwargs)
+
+    monkeypatch.setattr(streaming.StreamingLabelPropagation,
+                        '_propagate_unresolved', counting)
+    out = propagate_labels(feats, labels, **settings)
+    exact = propagate_labels_dense(
+        feats, labels, tie_break='first', dtype=torch.float64, **settings)
+    assert sum(resolved) > 0  # the branch under test was taken
+    assert torch.equal(out.argmax(1), exact.argmax(1))
+    assert (out.double() - exact).abs().max().item() < 1e-6
+
+
 def test_bank_device_and_dtype_options():
     feats, labels = random_case(4, 5, 8, 8, 10, 3)
     settings = dict(topk=6, radius=5, temperature=0.1, n_context=2)
