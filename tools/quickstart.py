@@ -43,14 +43,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from mmsmtc.datasets.dataset_check import check_dataset  # noqa: E402
-from mmsmtc.datasets.synthetic import (DEFAULT_NUM_FRAMES,  # noqa: E402
-                                       DEFAULT_NUM_TRAIN, DEFAULT_NUM_VAL,
+from mmsmtc.datasets.synthetic import DEFAULT_NUM_FRAMES  # noqa: E402
+from mmsmtc.datasets.synthetic import (DEFAULT_NUM_TRAIN, DEFAULT_NUM_VAL,
                                        DEFAULT_SEED, DEFAULT_SIZE, parse_size)
 from mmsmtc.datasets.synthetic.benchmark import (  # noqa: E402
     GENERATOR_VERSION, META_FILE)
-from mmsmtc.engine.runner.comparison import (compare_metrics,  # noqa: E402
-                                             format_comparison,
-                                             write_comparison)
+from mmsmtc.evaluation.comparison import compare_metrics  # noqa: E402
+from mmsmtc.evaluation.comparison import format_comparison, write_comparison
 from mmsmtc.utils import register_all_modules  # noqa: E402
 from mmsmtc.visualization.animation import write_folder_gifs  # noqa: E402
 

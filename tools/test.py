@@ -17,8 +17,8 @@ import argparse
 import os.path as osp
 
 from mmengine.config import Config
-from mmengine.runner import Runner
 
+from mmsmtc.engine import VideoRunner
 from mmsmtc.utils import keep_freed_host_memory, register_all_modules
 from mmsmtc.utils.launch import (add_launch_args, init_cpu_process_group,
                                  load_launch_config)
@@ -79,7 +79,7 @@ def main():
     register_all_modules(init_default_scope=False)
     cfg = build_config(args)
     init_cpu_process_group(cfg)
-    runner = Runner.from_cfg(cfg)
+    runner = VideoRunner.from_cfg(cfg)
     runner.test()
 
 

@@ -1,19 +1,19 @@
 """Train a model from a config: ``python tools/train.py CONFIG [options]``.
 
 The work directory is chosen as: ``--work-dir`` > ``work_dir`` in the config
-> ``work_dirs/<config name>``. The resolved config is saved there.
+> ``work_dirs/<config name>``. The resolved config is saved there. A
+``load_from`` / ``--resume`` checkpoint must fit the model
+(:class:`mmsmtc.engine.VideoRunner`).
 """
 import argparse
 
 from mmengine.config import Config
 from mmengine.logging import print_log
-from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
-from mmengine.runner.checkpoint import _load_checkpoint
 
-from mmsmtc.models.segmentors import load_strict
+from mmsmtc.engine import VideoRunner
 from mmsmtc.utils import (collect_env, keep_freed_host_memory,
-                           register_all_modules)
+                          register_all_modules)
 from mmsmtc.utils.launch import (add_launch_args, init_cpu_process_group,
                                  load_launch_config)
 
@@ -44,27 +44,6 @@ def build_config(args) -> Config:
     return cfg
 
 
-class FittingCheckpointRunner(Runner):
-    """A Runner whose ``load_from`` / ``--resume`` checkpoint must fit.
-
-    MMEngine loads with ``strict=False`` and only logs missing or differently
-    shaped weights, so a checkpoint of another architecture would silently
-    train from scratch. Here every tensor of the model must be in the file
-    with its shape, else a ``CheckpointError`` names the file and the first
-    mismatching tensors; extra entries are logged.
-    """
-
-    def load_checkpoint(self, filename: str, *args, **kwargs) -> dict:
-        model = self.model.module if is_model_wrapper(
-            self.model) else self.model
-        checkpoint = _load_checkpoint(filename, map_location='cpu')
-        state = checkpoint.get('state_dict', checkpoint)
-        state = {key.removeprefix('module.'): value
-                 for key, value in state.items()}
-        load_strict(model, state, filename, f'model ({type(model).__name__})')
-        return super().load_checkpoint(filename, *args, **kwargs)
-
-
 def log_batch_and_lr(runner: Runner, cfg: Config) -> None:
     """Print the global batch size and the learning-rate scaling rule."""
     per_gpu = cfg.train_dataloader.batch_size
@@ -87,7 +66,7 @@ def main():
     register_all_modules(init_default_scope=False)
     cfg = build_config(args)
     init_cpu_process_group(cfg)
-    runner = FittingCheckpointRunner.from_cfg(cfg)
+    runner = VideoRunner.from_cfg(cfg)
     print_log('mmsmtc ' + collect_env()['mmsmtc'], logger='current')
     log_batch_and_lr(runner, cfg)
     runner.train()

@@ -1,17 +1,15 @@
-# The relaxed SMTC recipe with a DINO ResNet-50 backbone.
-_base_ = [
-    '../_base_/models/smtc_r50.py', '../_base_/datasets/ytvos_clips.py',
-    '../_base_/schedules/smtc_adamw-cosine_10k.py',
-    '../_base_/default_runtime.py'
-]
-# Photometric augmentation (grayscale, colour jitter, blur) is drawn
-# separately for the student's and the teacher's input in the model
-# (`view_augment`), as the official `aug_gpu`; the data pipeline only loads
-# and resizes.
-train_pipeline = [
-    dict(type='LoadClipFrames'),
-    dict(type='ClipResize', size=(256, 256)),
-    dict(type='PackClipInputs'),
-]
-train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
-model = dict(grad_iter=3000, view_augment=dict(type='ClipPhotometricAugment'))
+# The relaxed SMTC recipe of smtc_vit-s16_4xb32-10k_ytvos-256x256.py with a
+# DINO ResNet-50: res4 (layer3, 1024 channels, stride 16, i.e. the same 16x16
+# grid at 256x256); neck and head follow the channel count.
+_base_ = ['./smtc_vit-s16_4xb32-10k_ytvos-256x256.py']
+model = dict(
+    backbone=dict(
+        _delete_=True,
+        type='ResNet',
+        depth=50,
+        out_indices=(2, ),
+        output_stride=16,
+        init_cfg=dict(
+            type='Pretrained', checkpoint='checkpoints/dino_r50.pth')),
+    neck=dict(in_channels=1024),
+    head=dict(in_channels=1024))

@@ -1,13 +1,9 @@
 # Synthetic DAVIS-2017 unsupervised with the tiny SMTC of
 # configs/smtc/smtc_vit-tiny_1xb4-1500_synthetic-64x112.py (test its
-# checkpoint, or 'none' for an untrained model), 64x112 input.
+# checkpoint, or 'none' for an untrained model), 64x112 input: DAVIS J&F and
+# video FG-ARI / mBO.
 _base_ = [
     '_base_/discovery_smtc_vit-tiny.py',
-    '../_base_/datasets/synthetic_davis17_unsup.py', '_base_/test_runtime.py'
-]
-# DAVIS J&F (official Hungarian protocol) and video FG-ARI / mBO of the same
-# discovered masks.
-test_evaluator = [
-    dict(type='DAVISMetric', task='unsupervised', collect_device='cpu'),
-    dict(type='ObjectDiscoveryMetric', collect_device='cpu')
+    '../_base_/datasets/synthetic_davis17_unsup.py',
+    '../_base_/test_runtime.py'
 ]

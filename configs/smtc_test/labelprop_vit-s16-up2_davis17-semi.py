@@ -1,5 +1,6 @@
 # DAVIS-2017 val, semi-supervised: SMTC ViT-S/16 tokens interpolated 2x to
-# stride 8 (protocol: topk 28, n_context 20, radius 35, temperature 0.2).
-_base_ = ['./labelprop_vit-s16_davis17-semi.py']
-model = dict(
-    propagator=dict(feature_upsample=2, topk=28, radius=35), stride=8)
+# stride 8.
+_base_ = [
+    '_base_/labelprop_smtc_vit-s16-up2.py',
+    '../_base_/datasets/davis17_semi.py', '../_base_/test_runtime.py'
+]

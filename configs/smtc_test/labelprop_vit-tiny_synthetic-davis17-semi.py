@@ -3,7 +3,6 @@
 # untrained one), 64x112 input (tools/quickstart.sh).
 _base_ = [
     '_base_/labelprop_smtc_vit-tiny.py',
-    '../_base_/datasets/synthetic_davis17_semi.py', '_base_/test_runtime.py'
+    '../_base_/datasets/synthetic_davis17_semi.py',
+    '../_base_/test_runtime.py'
 ]
-test_evaluator = dict(
-    type='DAVISMetric', task='semi-supervised', collect_device='cpu')

@@ -3,8 +3,6 @@
 # input, grid rounded up as for JHMDB.
 _base_ = [
     '_base_/labelprop_smtc_vit-tiny.py',
-    '../_base_/datasets/synthetic_jhmdb.py', '_base_/test_runtime.py'
+    '../_base_/datasets/synthetic_jhmdb.py', '../_base_/test_runtime.py'
 ]
 model = dict(label_type='keypoints', grid_rounding='ceil')
-test_evaluator = dict(
-    type='PCKMetric', alphas=(0.1, 0.2), collect_device='cpu')

@@ -3,7 +3,6 @@
 # input, 20 classes as VIP.
 _base_ = [
     '_base_/labelprop_smtc_vit-tiny.py',
-    '../_base_/datasets/synthetic_vip.py', '_base_/test_runtime.py'
+    '../_base_/datasets/synthetic_vip.py', '../_base_/test_runtime.py'
 ]
-model = dict(label_type='classes', num_classes=20)
-test_evaluator = dict(type='MIoUMetric', num_classes=20, collect_device='cpu')
+model = dict(label_type='classes', num_classes={{_base_.vip_num_classes}})

@@ -1,10 +1,12 @@
 """High-level inference APIs of mmsmtc."""
-from .propagation import (JHMDB_INPUT_SIZE, VIP_INPUT_SIZE, VIP_NUM_CLASSES,
-                          StreamingLabelPropagation, first_frame_labels,
-                          joint_label_maps, joints_to_grid, label_grid_size,
-                          propagate_labels, propagate_labels_dense,
-                          read_out_keypoints, resize_frames, resize_linear,
-                          resize_to_stride, soft_labels_to_ids)
+from mmsmtc.ops import resize_frames, resize_to_multiple
+from mmsmtc.ops.propagation import (JHMDB_INPUT_SIZE, VIP_INPUT_SIZE,
+                                    VIP_NUM_CLASSES, StreamingLabelPropagation,
+                                    first_frame_labels, joint_label_maps,
+                                    joints_to_grid, label_grid_size,
+                                    propagate_labels, propagate_labels_dense,
+                                    read_out_keypoints, resize_linear,
+                                    soft_labels_to_ids)
 from .video_inference import (init_video_segmentor, read_first_mask,
                               save_video_predictions, segment_video)
 from .video_io import open_video, video_name, write_overlay_video
@@ -14,7 +16,7 @@ __all__ = [
     'VIP_NUM_CLASSES', 'first_frame_labels', 'joint_label_maps',
     'joints_to_grid', 'label_grid_size', 'propagate_labels',
     'propagate_labels_dense', 'read_out_keypoints', 'resize_frames',
-    'resize_linear', 'resize_to_stride', 'soft_labels_to_ids',
+    'resize_linear', 'resize_to_multiple', 'soft_labels_to_ids',
     'init_video_segmentor', 'open_video', 'read_first_mask',
     'save_video_predictions', 'segment_video', 'video_name',
     'write_overlay_video'

@@ -42,15 +42,16 @@ def init_video_segmentor(config: Union[str, Config],
     """Build a test config's segmentor, load its weights, move it.
 
     Args:
-        config: A test config (``configs/smtc_test/``) or its path.
+        config: A test config (``configs/*_test/``) or its path.
         checkpoint: A trained checkpoint, loaded strictly by the model's
             ``load_test_checkpoint``; None (or ``'none'``) keeps the weights
             of the config's initialisation (``init_cfg``, random if none).
         task: ``'discovery'`` or ``'propagation'`` (see :data:`TASK_MODELS`).
         device: ``'cpu'``, ``'cuda'``...; None picks CUDA when available.
         seed: Seeds every generator before the model is built, so random
-            initialisations and SMTC's slot sampling repeat run to run;
-            None leaves the generators as they are.
+            initialisations repeat run to run, and is the segmentor's
+            ``test_seed`` of the per-video test-time randomness (SMTC's slot
+            sampling); None leaves both as they are.
 
     Returns:
         BaseModel: The segmentor in eval mode on ``device``.
@@ -70,7 +71,7 @@ def init_video_segmentor(config: Union[str, Config],
     if model_cfg.get('type') != TASK_MODELS[task]:
         raise ValueError(f'{name}: not a {task} config: its model is '
                          f'{model_cfg.get("type")!r}, the {task} demo needs '
-                         f'{TASK_MODELS[task]!r} (see configs/smtc_test/)')
+                         f'{TASK_MODELS[task]!r} (see configs/*_test/)')
     if model_cfg.get('label_type', 'instances') == 'keypoints':
         raise ValueError(f'{name}: propagates keypoints; the propagation '
                          'demo propagates a mask (use an instance config)')
@@ -82,6 +83,7 @@ def init_video_segmentor(config: Union[str, Config],
     register_all_modules(init_default_scope=True)
     if seed is not None:
         set_random_seed(seed)
+        model_cfg = dict(model_cfg, test_seed=seed)
     model = MODELS.build(model_cfg)
     if checkpoint is None or str(checkpoint).lower() == 'none':
         print_log('no checkpoint: weights as the config initialises them',

@@ -1,3 +1,3 @@
-from .video_data_sample import VideoDataSample
+from .video_data_sample import VideoDataSample, video_name
 
-__all__ = ['VideoDataSample']
+__all__ = ['VideoDataSample', 'video_name']

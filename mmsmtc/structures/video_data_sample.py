@@ -30,4 +30,26 @@ class VideoDataSample(BaseDataElement):
         - ``pred_masks`` (np.ndarray): ``(T, H, W)`` uint8 ids.
         - ``pred_keypoints`` (np.ndarray): ``(T, J, 2)`` float32 ``(x, y)``,
           ``(-1, -1)`` for an invisible joint.
+        - ``pred_object_scores`` (np.ndarray): ``(K,)`` score of the
+          discovered objects ``1..K``.
+        - the per-slot outputs of object-centric models (``K`` masks per
+          frame at the feature grid, the discovery contract of
+          :mod:`mmsmtc.models.discovery.inputs`): ``pred_slot_masks``
+          ``(T, K, h, w)``, ``pred_slot_scores`` ``(T, K)``,
+          ``pred_slot_embeddings`` ``(T, K, D)``, ``pred_slot_groups``
+          ``(K,)``, ``pred_group_maps`` ``(T, G, h, w)``; the meta
+          information ``mask_fields`` names those a visualisation draws.
     """
+
+
+#: Name given to a sample without ``video_name`` in messages.
+UNNAMED_VIDEO = '<unnamed video>'
+
+
+def video_name(sample) -> str:
+    """The ``video_name`` of a data sample (a ``VideoDataSample`` or the
+    flat dict of one), for messages and file names; ``'<unnamed video>'``
+    when it has none."""
+    if isinstance(sample, BaseDataElement):
+        return str(sample.metainfo.get('video_name', UNNAMED_VIDEO))
+    return str(sample.get('video_name', UNNAMED_VIDEO))

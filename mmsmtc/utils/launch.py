@@ -10,7 +10,7 @@ import torch
 from mmengine.config import Config, DictAction
 from mmengine.logging import MMLogger
 
-from mmsmtc.engine.checkpoint import UNSAFE_ENV_VAR
+from .checkpoint import UNSAFE_ENV_VAR
 
 
 def add_demo_args(parser: ArgumentParser, config_help: str) -> None:

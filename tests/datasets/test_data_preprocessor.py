@@ -5,8 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from mmsmtc.datasets.lazy_sequence import LazyFrameSequence
-from mmsmtc.models.data_preprocessors import (VideoDataPreprocessor,
-                                              resize_to_multiple)
+from mmsmtc.models.data_preprocessors import VideoDataPreprocessor
 from mmsmtc.structures.video_data_sample import VideoDataSample
 
 MEAN = torch.tensor([123.675, 116.28, 103.53]).view(3, 1, 1)
@@ -68,27 +67,6 @@ def test_normalize_streamed_numpy_frames():
     expected = (torch.from_numpy(frames[1]).permute(2, 0, 1).float() -
                 MEAN) / STD
     torch.testing.assert_close(out[1], expected)
-
-
-@pytest.mark.parametrize('size,stride,target', [((480, 854), 16, (480, 848)),
-                                                ((481, 910), 8, (480, 904)),
-                                                ((32, 48), 16, (32, 48))])
-def test_resize_to_multiple_follows_the_protocol(size, stride, target):
-    frames = torch.rand(2, 3, *size)
-    resized = resize_to_multiple(frames, stride)
-    assert tuple(resized.shape[-2:]) == target
-    expected = F.interpolate(frames, size=target, mode='bilinear',
-                             align_corners=False)
-    torch.testing.assert_close(resized, expected)
-    if target == size:
-        assert resized is frames
-
-
-def test_resize_to_multiple_keeps_leading_dims_and_rejects_tiny_frames():
-    assert resize_to_multiple(torch.rand(2, 4, 3, 20, 36),
-                              16).shape == (2, 4, 3, 16, 32)
-    with pytest.raises(ValueError, match='smaller than the stride 16'):
-        resize_to_multiple(torch.rand(3, 10, 40), 16)
 
 
 def test_preprocessor_resizes_after_normalising(monkeypatch):

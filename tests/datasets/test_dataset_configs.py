@@ -8,7 +8,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from mmsmtc.datasets.dataset_check import check_dataset
-from mmsmtc.registry import DATASETS, FUNCTIONS, TRANSFORMS
+from mmsmtc.registry import DATASETS, FUNCTIONS, METRICS, TRANSFORMS
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / 'configs' / '_base_' / \
     'datasets'
@@ -30,8 +30,14 @@ def test_config_names_registered_parts(path):
     cfg = Config.fromfile(path)
     dataloader = _dataloader(cfg)
     assert dataloader is not None, f'{path} defines no dataloader'
-    assert 'test_evaluator' not in cfg
     assert DATASETS.get(dataloader.dataset.type) is not None
+    # each test set owns its evaluator
+    evaluators = cfg.get('test_evaluator')
+    assert (evaluators is not None) == ('test_dataloader' in cfg), path
+    if evaluators is not None:
+        for metric in evaluators if isinstance(evaluators, list) else [
+                evaluators]:
+            assert METRICS.get(metric.type) is not None, metric
     assert dataloader.dataset.data_root.startswith('data/')
     for transform in dataloader.dataset.pipeline:
         TRANSFORMS.build(copy.deepcopy(transform))

@@ -12,9 +12,9 @@ import signal
 import torch
 from mmengine.hooks import Hook
 from mmengine.model import BaseModel
-from mmengine.runner import Runner
 from torch.utils.data import Dataset
 
+from mmsmtc.engine import VideoRunner
 from mmsmtc.utils import register_all_modules
 
 
@@ -62,7 +62,7 @@ def main():
     args = parser.parse_args()
     register_all_modules()
     torch.manual_seed(0)  # the model is built before the runner seeds
-    runner = Runner(
+    runner = VideoRunner(
         model=NoisyRegression(),
         work_dir=args.work_dir,
         train_dataloader=dict(

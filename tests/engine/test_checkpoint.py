@@ -1,5 +1,7 @@
-"""Weights-only checkpoint loading: allow-list, refusal, opt-in."""
-import pickle
+"""Weights-only checkpoint loading: allow-list, refusal, opt-in, and the
+explicit installation into MMEngine (never on import)."""
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -7,8 +9,8 @@ import torch
 from mmengine.logging import HistoryBuffer
 from mmengine.runner.checkpoint import CheckpointLoader
 
-from mmsmtc.engine import load_local_checkpoint
-from mmsmtc.engine.checkpoint import UNSAFE_ENV_VAR
+from mmsmtc.engine import install_safe_checkpointing, load_local_checkpoint
+from mmsmtc.utils.checkpoint import UNSAFE_ENV_VAR, CheckpointError
 
 
 class NotAllowListed:
@@ -16,6 +18,7 @@ class NotAllowListed:
 
 
 def test_mmengine_objects_load_weights_only(tmp_path):
+    install_safe_checkpointing()
     buffer = HistoryBuffer()
     buffer.update(1.5)
     payload = dict(
@@ -31,14 +34,31 @@ def test_mmengine_objects_load_weights_only(tmp_path):
     assert loaded['message_hub']['runtime_info']['eta'] == 3.0
 
 
-def test_mmengine_local_scheme_is_replaced():
+def test_installation_replaces_the_local_scheme():
+    install_safe_checkpointing()
     assert CheckpointLoader._schemes[''] is load_local_checkpoint
+
+
+IMPORT_CHECK = '''
+import mmengine.logging, mmengine.runner.checkpoint as ckpt
+getstate = mmengine.logging.HistoryBuffer.__getstate__
+scheme = ckpt.CheckpointLoader._schemes['']
+import mmsmtc.models, mmsmtc.engine, mmsmtc.apis, mmsmtc.utils
+from mmsmtc.utils import register_all_modules
+register_all_modules()
+assert mmengine.logging.HistoryBuffer.__getstate__ is getstate
+assert ckpt.CheckpointLoader._schemes[''] is scheme
+'''
+
+
+def test_importing_mmsmtc_changes_nothing_of_mmengine():
+    subprocess.run([sys.executable, '-c', IMPORT_CHECK], check=True)
 
 
 def test_arbitrary_pickle_refused_with_file_and_global(tmp_path):
     path = tmp_path / 'evil.pth'
     torch.save({'obj': NotAllowListed()}, path)
-    with pytest.raises(pickle.UnpicklingError) as error:
+    with pytest.raises(CheckpointError) as error:
         load_local_checkpoint(str(path))
     assert 'evil.pth' in str(error.value)
     assert 'NotAllowListed' in str(error.value)

@@ -1,6 +1,6 @@
 """A killed and resumed SMTC training run (``tools/train.py --resume``)
 reaches the same losses and states as an uninterrupted one, across the
-``grad_iter`` boundary where the encoder starts to train."""
+``frozen_backbone_iters`` boundary where the encoder starts to train."""
 import json
 import os
 import subprocess
@@ -50,7 +50,8 @@ class RecordAndKill(Hook):
 
 
 def write_config(tmp_path, name, train_root, loss_log, kill_at=-1):
-    """A config deriving the tiny config: 6 iterations, grad_iter 3."""
+    """A config deriving the tiny config: 6 iterations, the encoder
+    frozen for 3."""
     config = tmp_path / f'{name}.py'
     config.write_text(f'''_base_ = ['{TINY_CONFIG}']
 custom_imports = dict(imports=['record_and_kill'])
@@ -58,7 +59,7 @@ custom_hooks = [
     dict(type='RNGStateHook'),
     dict(type='RecordAndKill', log_path='{loss_log}', kill_at={kill_at}),
 ]
-model = dict(grad_iter={GRAD_ITER})
+model = dict(frozen_backbone_iters={GRAD_ITER})
 train_dataloader = dict(
     batch_size=1,
     dataset=dict(

@@ -39,10 +39,12 @@ def make_video(tmp_path, name: str):
     semantic[:, 1, :, 3:] = 1.0
     sample = VideoDataSample(
         metainfo=dict(video_name=name,
-                      frame_names=[p.stem for p in paths]))
+                      frame_names=[p.stem for p in paths],
+                      mask_fields=('pred_group_maps', 'pred_slot_masks')))
     sample.pred_masks = masks
-    sample.pred_semantic_logits = semantic
-    sample.pred_instance_masks = torch.rand(FRAMES, 4, 4, 6)
+    sample.pred_group_maps = semantic
+    sample.pred_slot_masks = torch.rand(FRAMES, 4, 4, 6)
+    sample.pred_slot_scores = torch.rand(FRAMES, 4)  # not a mask field
     return LazyFrameSequence(paths, (HEIGHT, WIDTH)), sample
 
 
@@ -102,9 +104,17 @@ def test_hook_counts_per_epoch_and_interval(tmp_path, runner):
 
 def test_hook_draws_only_the_fields_present(tmp_path, runner):
     frames, sample = make_video(tmp_path, 'masks_only')
-    del sample.pred_semantic_logits
-    del sample.pred_instance_masks
+    del sample.pred_group_maps
     hook = VideoVisualizationHook(max_frames=1)
+    hook.after_test_iter(runner, 0, dict(inputs=[frames]), [sample])
+    (image, ) = (tmp_path / 'vis').rglob('*.png')
+    assert np.array(Image.open(image)).shape == (HEIGHT, 3 * WIDTH, 3)
+
+
+def test_hook_mask_fields_override_what_the_model_declares(tmp_path,
+                                                          runner):
+    frames, sample = make_video(tmp_path, 'override')
+    hook = VideoVisualizationHook(max_frames=1, mask_fields=())
     hook.after_test_iter(runner, 0, dict(inputs=[frames]), [sample])
     (image, ) = (tmp_path / 'vis').rglob('*.png')
     assert np.array(Image.open(image)).shape == (HEIGHT, 2 * WIDTH, 3)

@@ -130,7 +130,8 @@ def test_multiple_input_is_not_logged(log_records):
 
 
 @pytest.mark.parametrize('images, error, match', [
-    (torch.randn(1, 3, 3, 40), ValueError, 'at least 4x4'),
+    (torch.randn(1, 3, 3, 40), ValueError,
+     'input images of 3x40 pixels are smaller than the stride 4'),
     (torch.randn(3, 56, 56), ValueError, r'\(N, 3, H, W\)'),
     (torch.randn(1, 1, 56, 56), ValueError, r'\(N, 3, H, W\)'),
     (torch.zeros(1, 3, 56, 56, dtype=torch.uint8), TypeError, 'float'),

@@ -14,11 +14,11 @@ import torch
 import torch.nn.functional as F
 from mmengine.logging import MMLogger
 
-from mmsmtc.models.backbones import (CheckpointError, KeyMap, ResNet,
-                                     VisionTransformer,
+from mmsmtc.models.backbones import (KeyMap, ResNet, VisionTransformer,
                                      load_mapped_checkpoint, map_state_dict,
-                                     read_checkpoint, select_state_dict)
+                                     select_state_dict)
 from mmsmtc.registry import MODELS
+from mmsmtc.utils.checkpoint import CheckpointError, read_checkpoint
 
 CONVERTER = (Path(__file__).resolve().parents[2] / 'tools' /
              'model_converters' / 'dino_to_mmsmtc.py')
@@ -390,11 +390,14 @@ def test_converter_real_vit_s16_round_trip(tmp_path):
 
 
 def test_reads_mmengine_training_checkpoints(tmp_path):
-    """``tools/train.py`` checkpoints (message hub, numpy) load weights-only."""
+    """``tools/train.py`` checkpoints (message hub, numpy) load weights-only:
+    they are written by mmsmtc's runner, which installs safe checkpointing."""
     import numpy as np
     from mmengine.logging import HistoryBuffer
 
-    from mmsmtc.models.backbones.checkpoint_key_map import read_checkpoint
+    from mmsmtc.engine import install_safe_checkpointing
+    install_safe_checkpointing()
+
     buffer = HistoryBuffer()
     buffer.update(0.5)
     path = tmp_path / 'iter_2.pth'

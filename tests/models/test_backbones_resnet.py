@@ -6,9 +6,9 @@ import torchvision
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from mmsmtc.models.backbones import (CheckpointError, ResNet,
-                                     load_mapped_checkpoint)
+from mmsmtc.models.backbones import ResNet, load_mapped_checkpoint
 from mmsmtc.registry import MODELS
+from mmsmtc.utils.checkpoint import CheckpointError
 
 
 def torchvision_stages(network, images):

@@ -9,7 +9,7 @@ from mmsmtc.evaluation.functional import (evaluate_sequence,
 from mmsmtc.models.discovery import (ObjectDiscoveryPostProcessor,
                                      foreground_from_tracks,
                                      oracle_best_track_foreground)
-from mmsmtc.registry import MODELS
+from mmsmtc.registry import TASK_UTILS
 from mmsmtc.structures import VideoDataSample
 from mmsmtc.utils.palette import read_indexed_png, write_indexed_png
 
@@ -98,11 +98,22 @@ def assert_same_objects(gt: np.ndarray, pred: np.ndarray) -> None:
     assert len(np.unique(pred[pred > 0])) == gt.max()
 
 
+def smtc_discovery(post, semantic, masks, scores, frame_size,
+                   embeddings=None):
+    """Run ``post`` on SMTC-shaped candidates through the discovery contract:
+    ``K = S * P`` slot-major masks in ``S`` groups, the semantic maps as the
+    group maps."""
+    slots, instances = masks.shape[1:3]
+    return post(masks.flatten(1, 2), frame_size, scores.flatten(1),
+                None if embeddings is None else embeddings.flatten(1, 2),
+                torch.arange(slots * instances) // instances, semantic)
+
+
 def run(gt, post=None, with_embeddings=True, **kwargs):
     semantic, masks, scores, embeddings = candidates_from_gt(gt, **kwargs)
     post = post or ObjectDiscoveryPostProcessor()
-    return post(semantic, masks, scores, gt.shape[1:],
-                embeddings if with_embeddings else None)
+    return smtc_discovery(post, semantic, masks, scores, gt.shape[1:],
+                          embeddings if with_embeddings else None)
 
 
 @pytest.mark.parametrize('with_embeddings', [True, False])
@@ -110,7 +121,7 @@ def test_exact_candidates_give_the_ground_truth(with_embeddings):
     gt = moving_objects_scene()
     result = run(gt, with_embeddings=with_embeddings)
     assert_same_objects(gt, result.id_maps.numpy())
-    assert result.background_slots.tolist() == [True, False, False, False]
+    assert result.background_groups.tolist() == [True, False, False, False]
     assert len(result.scores) == 3
     assert torch.all(result.scores[:-1] >= result.scores[1:])
 
@@ -143,7 +154,7 @@ def test_slot_swap_is_undone_by_iou_and_embeddings():
 def test_reappearing_object_is_relinked_by_its_slot_or_embedding():
     gt = moving_objects_scene(object_three_moves=True)
     assert_same_objects(gt, run(gt, with_embeddings=False).id_maps.numpy())
-    no_slot_term = ObjectDiscoveryPostProcessor(semantic_slot_weight=0)
+    no_slot_term = ObjectDiscoveryPostProcessor(same_group_weight=0)
     assert_same_objects(gt, run(gt, no_slot_term).id_maps.numpy())
     without = run(gt, no_slot_term, with_embeddings=False).id_maps.numpy()
     ids = identity_map(gt, without)[3]
@@ -152,7 +163,7 @@ def test_reappearing_object_is_relinked_by_its_slot_or_embedding():
 
 def test_static_reappearing_object_is_relinked_by_iou_alone():
     gt = moving_objects_scene()
-    iou_only = ObjectDiscoveryPostProcessor(semantic_slot_weight=0)
+    iou_only = ObjectDiscoveryPostProcessor(same_group_weight=0)
     result = run(gt, iou_only, with_embeddings=False)
     ids = identity_map(gt, result.id_maps.numpy())[3]
     values = set().union(*ids.values())
@@ -188,8 +199,8 @@ def test_at_most_max_proposals_ordered_by_area():
         masks[:, slot, inst][torch.from_numpy(gt == obj)] = 0.9
         scores[:, slot, inst] = 0.9
     semantic = masks.sum(2).log()
-    result = ObjectDiscoveryPostProcessor(min_area=0)(semantic, masks,
-                                                      scores, gt.shape[1:])
+    result = smtc_discovery(ObjectDiscoveryPostProcessor(min_area=0),
+                            semantic, masks, scores, gt.shape[1:])
     id_maps = result.id_maps.numpy()
     assert id_maps.max() == 20 and len(result.scores) == 20
     areas = np.bincount(gt[0].ravel(), minlength=31)[1:]
@@ -203,7 +214,7 @@ def test_at_most_max_proposals_ordered_by_area():
 def test_background_rule_none_keeps_the_background_as_an_object():
     gt = moving_objects_scene()
     result = run(gt, ObjectDiscoveryPostProcessor(background_rule='none'))
-    assert not result.background_slots.any()
+    assert not result.background_groups.any()
     id_maps = result.id_maps.numpy()
     assert (id_maps > 0).all() and len(result.scores) == 4
     assert np.all(id_maps[gt == 0] == 1)
@@ -213,10 +224,11 @@ def test_low_scores_and_tiny_candidates_are_background():
     gt = moving_objects_scene()
     semantic, masks, scores, _ = candidates_from_gt(gt)
     scores[:, 3] = 0.2
-    result = ObjectDiscoveryPostProcessor()(semantic, masks, scores,
-                                            gt.shape[1:])
+    result = smtc_discovery(ObjectDiscoveryPostProcessor(), semantic, masks,
+                            scores, gt.shape[1:])
     assert not result.id_maps.numpy()[gt == 3].any()
-    tiny = ObjectDiscoveryPostProcessor(min_area=40 / (HEIGHT * WIDTH))(
+    tiny = smtc_discovery(
+        ObjectDiscoveryPostProcessor(min_area=40 / (HEIGHT * WIDTH)),
         semantic, masks, scores, gt.shape[1:])
     assert len(tiny.scores) == 2
 
@@ -226,8 +238,9 @@ def test_upsampled_low_resolution_candidates_stay_close():
     semantic, masks, scores, embeddings = candidates_from_gt(gt)
     low = torch.nn.functional.avg_pool2d(masks.flatten(0, 2), 4).unflatten(
         0, masks.shape[:3])
-    result = ObjectDiscoveryPostProcessor(min_area=0)(
-        low.sum(2).log(), low, scores, gt.shape[1:], embeddings)
+    result = smtc_discovery(ObjectDiscoveryPostProcessor(min_area=0),
+                            low.sum(2).log(), low, scores, gt.shape[1:],
+                            embeddings)
     stats = global_statistics(
         evaluate_sequence('unsupervised', 'scene', list(gt),
                           list(result.id_maps.numpy())))
@@ -240,8 +253,9 @@ def test_noise_degrades_gracefully(noise, least_j):
     semantic, masks, scores, embeddings = candidates_from_gt(gt)
     generator = torch.Generator().manual_seed(1)
     noisy = masks + noise * torch.rand(masks.shape, generator=generator)
-    result = ObjectDiscoveryPostProcessor()(noisy.sum(2).log(), noisy,
-                                            scores, gt.shape[1:], embeddings)
+    result = smtc_discovery(ObjectDiscoveryPostProcessor(),
+                            noisy.sum(2).log(), noisy, scores, gt.shape[1:],
+                            embeddings)
     id_maps = result.id_maps.numpy()
     assert 0 < id_maps.max() <= 20
     stats = global_statistics(
@@ -270,23 +284,25 @@ def smtc_sample(gt: np.ndarray, with_embeddings: bool = True):
     semantic, masks, scores, embeddings = candidates_from_gt(gt)
     sample = VideoDataSample(
         metainfo=dict(video_name='scene', ori_shape=gt.shape[1:]))
-    sample.pred_semantic_logits = semantic
-    sample.pred_instance_masks = masks.flatten(1, 2)
-    sample.pred_instance_scores = scores.flatten(1)
+    slots, instances = masks.shape[1:3]
+    sample.pred_group_maps = semantic
+    sample.pred_slot_masks = masks.flatten(1, 2)
+    sample.pred_slot_scores = scores.flatten(1)
+    sample.pred_slot_groups = torch.arange(slots * instances) // instances
     if with_embeddings:
-        sample.pred_instance_embeddings = embeddings.flatten(1, 2)
+        sample.pred_slot_embeddings = embeddings.flatten(1, 2)
     return sample
 
 
 def test_process_smtc_data_sample_and_build_from_config():
     gt = moving_objects_scene()
-    post = MODELS.build(
+    post = TASK_UTILS.build(
         dict(type='ObjectDiscoveryPostProcessor', max_proposals=20))
     sample = post.process(smtc_sample(gt))
     assert isinstance(sample.pred_masks, np.ndarray)
     assert_same_objects(gt, sample.pred_masks)
     assert sample.pred_object_scores.shape == (3, )
-    single = MODELS.build(
+    single = TASK_UTILS.build(
         dict(type='SingleObjectPostProcessor', discovery=dict(min_area=0)))
     foreground = single.process(smtc_sample(gt, False)).pred_masks
     np.testing.assert_array_equal(foreground, gt > 0)
@@ -296,20 +312,22 @@ def test_process_reports_missing_and_malformed_fields():
     gt = moving_objects_scene()
     post = ObjectDiscoveryPostProcessor()
     sample = smtc_sample(gt)
-    del sample.pred_instance_scores
-    with pytest.raises(KeyError, match="scene: .*'pred_instance_scores'"):
+    del sample.pred_slot_masks
+    with pytest.raises(KeyError, match="scene: .*'pred_slot_masks'"):
         post.process(sample)
     sample = VideoDataSample(metainfo=dict(video_name='scene'))
-    sample.pred_semantic_logits = torch.zeros(2, 3, 4, 4)
-    sample.pred_instance_masks = torch.zeros(2, 6, 4, 4)
-    sample.pred_instance_scores = torch.zeros(2, 6)
+    sample.pred_group_maps = torch.zeros(2, 3, 4, 4)
+    sample.pred_slot_masks = torch.zeros(2, 6, 4, 4)
+    sample.pred_slot_groups = torch.arange(6) // 2
     with pytest.raises(KeyError, match='ori_shape'):
         post.process(sample)
     sample.set_metainfo(dict(ori_shape=(4, 4)))
-    sample.pred_instance_masks = torch.zeros(2, 7, 4, 4)
-    with pytest.raises(ValueError, match=r'scene: pred_instance_masks'):
+    sample.pred_slot_groups = torch.arange(7) // 2
+    with pytest.raises(ValueError, match='scene: groups has 7 entries'):
         post.process(sample)
-    sample.pred_instance_masks = torch.zeros(2, 6, 4, 4)
-    sample.pred_instance_scores = torch.zeros(2, 5)
-    with pytest.raises(ValueError, match='scene: '):
+    sample.pred_slot_groups = torch.arange(6) // 2
+    sample.pred_slot_scores = torch.zeros(2, 5)
+    with pytest.raises(ValueError, match='scene: scores has shape'):
         post.process(sample)
+    del sample.pred_slot_scores
+    assert post.process(sample).pred_masks.shape == (2, 4, 4)

@@ -5,54 +5,65 @@ import torch
 
 from mmsmtc.models.discovery import (ObjectDiscoveryPostProcessor,
                                      SingleObjectPostProcessor, TrackLinker,
-                                     background_slots, check_discovery_inputs,
+                                     background_groups, check_discovery_inputs,
                                      extract_candidates,
                                      foreground_from_tracks,
                                      oracle_best_track_foreground,
                                      pairwise_label_iou, rank_tracks,
                                      render_id_maps, track_selection_scores)
-from mmsmtc.models.discovery.candidates import (border_pixels,
-                                                 upsampled_argmax)
+from mmsmtc.models.discovery.candidates import border_pixels, upsampled_argmax
 
 
 def good_inputs(frames=2, slots=3, instances=2, size=4, dim=5):
+    """SMTC-like slot masks: ``K = S * P`` masks in ``S`` groups."""
     return dict(
-        semantic=torch.rand(frames, slots, size, size),
-        instance_masks=torch.rand(frames, slots, instances, size, size),
-        instance_scores=torch.rand(frames, slots, instances),
+        masks=torch.rand(frames, slots * instances, size, size),
         frame_size=(size, size),
-        instance_embeddings=torch.rand(frames, slots, instances, dim))
+        scores=torch.rand(frames, slots * instances),
+        embeddings=torch.rand(frames, slots * instances, dim),
+        groups=torch.arange(slots * instances) // instances,
+        group_maps=torch.rand(frames, slots, size, size))
 
 
 def test_inputs_are_converted_to_float_tensors_on_one_device():
     inputs = good_inputs()
-    inputs['instance_scores'] = np.ones((2, 3, 2), np.int64)
+    inputs['scores'] = np.ones((2, 6), np.int64)
+    inputs['groups'] = np.array([0, 0, 1, 1, 2, 2])
     checked = check_discovery_inputs(**inputs)
-    assert checked.instance_scores.dtype == torch.float32
-    assert checked.frame_size == (4, 4)
+    assert checked.scores.dtype == torch.float32
+    assert checked.groups.dtype == torch.int64
+    assert checked.frame_size == (4, 4) and checked.num_groups == 3
+
+
+def test_optional_fields_default_to_one_group_per_mask_and_unit_scores():
+    checked = check_discovery_inputs(torch.rand(2, 5, 3, 3), (6, 6))
+    assert checked.groups.tolist() == [0, 1, 2, 3, 4]
+    assert torch.equal(checked.scores, torch.ones(2, 5))
+    assert checked.embeddings is None and checked.group_maps is None
 
 
 @pytest.mark.parametrize('name, value, error, message', [
-    ('instance_masks', [[0.5]], TypeError, 'instance_masks must be a tensor'),
-    ('instance_masks', torch.rand(2, 3, 2, 4), ValueError,
-     r'instance_masks must be \(T, S, P, h, w\)'),
-    ('instance_masks', torch.rand(0, 3, 2, 4, 4), ValueError,
-     r'no frames \(T == 0\)'),
-    ('instance_masks', torch.rand(2, 3, 0, 4, 4), ValueError,
-     'S, P, h, w >= 1'),
-    ('semantic', torch.rand(2, 4, 4, 4), ValueError,
-     r'semantic has shape \(2, 4, 4, 4\)'),
-    ('semantic', torch.rand(3, 3, 4, 4), ValueError, 'semantic has shape'),
-    ('instance_scores', torch.rand(2, 6), ValueError,
-     r'instance_scores must be \(T, S, P\)'),
-    ('instance_scores', torch.rand(2, 3, 3), ValueError,
-     'instance_scores has shape'),
-    ('instance_scores', torch.tensor(float('nan')).expand(2, 3, 2),
-     ValueError, 'instance_scores contains NaN'),
-    ('instance_masks', torch.full((2, 3, 2, 4, 4), float('inf')),
-     ValueError, 'instance_masks contains NaN or infinite'),
-    ('instance_embeddings', torch.rand(2, 3, 1, 5), ValueError,
-     'instance_embeddings has shape'),
+    ('masks', [[0.5]], TypeError, 'masks must be a tensor'),
+    ('masks', torch.rand(2, 6, 4), ValueError,
+     r'masks must be \(T, K, h, w\)'),
+    ('masks', torch.rand(0, 6, 4, 4), ValueError, r'no frames \(T == 0\)'),
+    ('masks', torch.rand(2, 0, 4, 4), ValueError, 'K, h, w >= 1'),
+    ('masks', torch.full((2, 6, 4, 4), float('inf')), ValueError,
+     'masks contains NaN or infinite'),
+    ('scores', torch.rand(2, 3, 2), ValueError, r'scores must be \(T, K\)'),
+    ('scores', torch.rand(2, 5), ValueError, 'scores has shape'),
+    ('scores', torch.tensor(float('nan')).expand(2, 6), ValueError,
+     'scores contains NaN'),
+    ('embeddings', torch.rand(2, 5, 5), ValueError, 'embeddings has shape'),
+    ('groups', torch.arange(5), ValueError, 'groups has 5 entries'),
+    ('groups', torch.tensor([0., 0, 1, 1, 2, 2]), ValueError,
+     'groups must hold integers'),
+    ('groups', torch.tensor([0, 0, 2, 2, 3, 3]), ValueError, 'without gaps'),
+    ('groups', torch.tensor([0, 0, 1, 1, 2, -1]), ValueError,
+     'groups must be >= 0'),
+    ('group_maps', torch.rand(2, 4, 4, 4), ValueError,
+     r'group_maps has shape \(2, 4, 4, 4\)'),
+    ('group_maps', torch.rand(3, 3, 4, 4), ValueError, 'group_maps has shape'),
     ('frame_size', (4, 4, 1), ValueError, 'frame_size must be two'),
     ('frame_size', (0, 4), ValueError, 'frame_size must be two'),
     ('frame_size', (4.5, 4), ValueError, 'frame_size must be two'),
@@ -66,9 +77,9 @@ def test_bad_inputs_name_the_argument(name, value, error, message):
         check_discovery_inputs(**inputs)
 
 
-def test_too_many_candidates_per_frame():
+def test_too_many_masks_per_frame():
     inputs = good_inputs(frames=1, slots=1, instances=46341, size=1, dim=1)
-    with pytest.raises(ValueError, match='46341 candidates'):
+    with pytest.raises(ValueError, match='K = 46341 masks'):
         check_discovery_inputs(**inputs)
 
 
@@ -80,26 +91,37 @@ def test_border_pixels_counts_each_ring_pixel_once():
     assert len(border_pixels(torch.arange(8).view(2, 4))) == 8
 
 
-def test_extract_candidates_argmax_areas_and_slot_counts():
+def test_extract_candidates_argmax_areas_and_group_counts():
     masks = torch.zeros(1, 2, 2, 4, 4)
     masks[0, 1, 1, :, :2] = 1.0
     masks[0, 0, 1, :, 2:] = 1.0
     masks[0, 0, 1, 1:3, 2:3] = 0.0
-    semantic = masks.sum(2)
-    candidates = extract_candidates(semantic, masks, (4, 4))
+    groups = torch.tensor([0, 0, 1, 1])
+    candidates = extract_candidates(masks.flatten(1, 2), (4, 4), groups,
+                                    masks.sum(2))
     expected = torch.tensor([[3, 3, 1, 1], [3, 3, 0, 1], [3, 3, 0, 1],
                              [3, 3, 1, 1]], dtype=torch.int32)
     assert torch.equal(candidates.labels[0], expected)
     assert candidates.areas[0].tolist() == [2, 6, 0, 8]
-    assert candidates.slot_areas.tolist() == [8, 8]
-    assert candidates.slot_border_pixels.tolist() == [6, 6]
+    assert candidates.group_areas.tolist() == [8, 8]
+    assert candidates.group_border_pixels.tolist() == [6, 6]
+
+
+def test_groups_without_maps_take_the_group_of_each_pixels_mask():
+    masks = torch.zeros(1, 3, 3, 3)
+    masks[0, 0] = 1.0  # mask 0 everywhere ...
+    masks[0, 2, 1, 1] = 2.0  # ... but the centre, which is mask 2's
+    groups = torch.tensor([1, 1, 0])
+    candidates = extract_candidates(masks, (3, 3), groups)
+    assert candidates.group_areas.tolist() == [1, 8]
+    assert candidates.group_border_pixels.tolist() == [0, 8]
 
 
 def test_extract_candidates_upsamples_bilinearly():
-    masks = torch.zeros(1, 1, 2, 2, 2)
-    masks[0, 0, 0, :, 0] = 1.0
-    masks[0, 0, 1, :, 1] = 1.0
-    candidates = extract_candidates(masks.sum(2), masks, (4, 8))
+    masks = torch.zeros(1, 2, 2, 2)
+    masks[0, 0, :, 0] = 1.0
+    masks[0, 1, :, 1] = 1.0
+    candidates = extract_candidates(masks, (4, 8), torch.tensor([0, 0]))
     assert candidates.labels.shape == (1, 4, 8)
     assert candidates.labels[0, :, :4].eq(0).all()
     assert candidates.labels[0, :, 4:].eq(1).all()
@@ -123,19 +145,19 @@ def test_channel_chunks_do_not_change_the_argmax():
 def test_background_rules():
     border = torch.tensor([5, 9, 0, 9])
     area = torch.tensor([50, 10, 0, 20])
-    assert background_slots(border, area).tolist() == [
+    assert background_groups(border, area).tolist() == [
         False, True, False, False]
-    assert background_slots(border, area, 'border', 2).tolist() == [
+    assert background_groups(border, area, 'border', 2).tolist() == [
         False, True, False, True]
-    assert background_slots(border, area, 'area').tolist() == [
+    assert background_groups(border, area, 'area').tolist() == [
         True, False, False, False]
-    assert not background_slots(border, area, 'none', 3).any()
-    assert background_slots(border, area, 'border', 9).tolist() == [
+    assert not background_groups(border, area, 'none', 3).any()
+    assert background_groups(border, area, 'border', 9).tolist() == [
         True, True, False, True]
     with pytest.raises(ValueError, match='background_rule must be one of'):
-        background_slots(border, area, 'largest')
-    with pytest.raises(ValueError, match='num_background_slots'):
-        background_slots(border, area, 'area', -1)
+        background_groups(border, area, 'largest')
+    with pytest.raises(ValueError, match='num_background_groups'):
+        background_groups(border, area, 'area', -1)
 
 
 def test_pairwise_label_iou_by_hand():
@@ -186,28 +208,41 @@ def test_linker_follows_the_affinity_and_opens_new_tracks():
                            [[0, 2, 2, 1, 1, 0]]])
     valid = torch.tensor([[False, True, True], [False, True, True],
                           [True, True, True]])
-    tracks = TrackLinker()(labels, valid, 1)
+    groups = torch.arange(3)
+    tracks = TrackLinker()(labels, valid, groups)
     assert tracks.tolist() == [[-1, 0, 1], [-1, 1, 0], [2, 1, 0]]
-    by_slot = TrackLinker(iou_weight=0, semantic_slot_weight=1)
-    assert by_slot(labels, valid, 1)[1].tolist() == [-1, 0, 1]
+    by_group = TrackLinker(iou_weight=0, same_group_weight=1)
+    assert by_group(labels, valid, groups)[1].tolist() == [-1, 0, 1]
     strict = TrackLinker(link_threshold=0.9)
-    assert strict(labels, valid, 1)[1].tolist() == [-1, 2, 3]
+    assert strict(labels, valid, groups)[1].tolist() == [-1, 2, 3]
 
 
-def test_linker_embedding_term_overrides_slot_identity():
+def test_linker_same_group_term_follows_the_groups():
+    labels = torch.tensor([[[1, 1]], [[0, 2]]])
+    valid = torch.tensor([[False, True, False], [True, False, True]])
+    by_group = TrackLinker(iou_weight=0, same_group_weight=1)
+    # mask 1 of frame 0 shares a group with mask 0 of frame 1 only
+    assert by_group(labels, valid, torch.tensor([0, 0, 1]))[1].tolist() == [
+        0, -1, 1]
+    # one group per mask: nothing links, every mask starts a track
+    assert by_group(labels, valid, torch.arange(3))[1].tolist() == [1, -1, 2]
+
+
+def test_linker_embedding_term_overrides_group_identity():
     labels = torch.tensor([[[1, 2]], [[1, 2]]])
     valid = torch.tensor([[False, True, True], [False, True, True]])
     embeddings = torch.tensor([[[0., 0.], [1., 0.], [0., 1.]],
                                [[0., 0.], [0., 2.], [3., 0.]]])
-    linker = TrackLinker(iou_weight=0, semantic_slot_weight=0.4)
-    assert linker(labels, valid, 1, embeddings)[1].tolist() == [-1, 1, 0]
-    assert linker(labels, valid, 1)[1].tolist() == [-1, 0, 1]
+    linker = TrackLinker(iou_weight=0, same_group_weight=0.4)
+    groups = torch.arange(3)
+    assert linker(labels, valid, groups, embeddings)[1].tolist() == [-1, 1, 0]
+    assert linker(labels, valid, groups)[1].tolist() == [-1, 0, 1]
 
 
 @pytest.mark.parametrize('kwargs, message', [
     (dict(iou_weight=-1), 'iou_weight must be >= 0'),
     (dict(embedding_weight=float('nan')), 'embedding_weight must be >= 0'),
-    (dict(iou_weight=0, embedding_weight=0, semantic_slot_weight=0),
+    (dict(iou_weight=0, embedding_weight=0, same_group_weight=0),
      'at least one linking weight'),
     (dict(link_threshold=1.5), 'link_threshold must be in'),
     (dict(max_gap=0), 'max_gap must be'),
@@ -234,7 +269,7 @@ def test_post_processor_rejects_bad_parameters(kwargs, message):
 
 def test_post_processor_runs_without_valid_candidates():
     inputs = good_inputs()
-    inputs['instance_scores'] = torch.zeros(2, 3, 2)
+    inputs['scores'] = torch.zeros(2, 6)
     result = ObjectDiscoveryPostProcessor()(**inputs)
     assert result.id_maps.shape == (2, 4, 4) and not result.id_maps.any()
     assert result.scores.shape == (0, )

@@ -28,8 +28,9 @@ def test_real_masks_with_shuffled_slots_score_perfect_j_and_f(shared_data):
             masks[t, slots[obj], 0][torch.from_numpy(gt[t] == obj)] = 0.9
             embeddings[t, slots[obj], 0, obj] = 1.0
     scores = torch.full((len(gt), num_ids, 1), 0.9)
+    # one mask per slot, no groups or group maps: the generic contract
     result = ObjectDiscoveryPostProcessor(min_area=0)(
-        masks.sum(2).log(), masks, scores, gt.shape[1:], embeddings)
+        masks[:, :, 0], gt.shape[1:], scores[..., 0], embeddings[:, :, 0])
     id_maps = result.id_maps.numpy()
     assert id_maps.max() == 20
     stats = global_statistics(

@@ -7,13 +7,14 @@ import torch.nn.functional as F
 
 from mmsmtc.apis import (first_frame_labels, label_grid_size,
                          propagate_labels_dense, soft_labels_to_ids)
-from mmsmtc.models.backbones import CheckpointError
 from mmsmtc.models.discovery import ObjectDiscoveryPostProcessor
 from mmsmtc.models.segmentors import (LabelPropagationSegmentor,
                                       ObjectDiscoverySegmentor)
+from mmsmtc.models.utils import video_generator
 from mmsmtc.registry import MODELS
 from mmsmtc.structures import VideoDataSample
 from mmsmtc.utils import register_all_modules
+from mmsmtc.utils.checkpoint import CheckpointError
 
 register_all_modules()
 
@@ -131,9 +132,19 @@ def test_stride_8_variant_upsamples_features():
     assert sample.pred_masks.shape == (5, 40, 48)
 
 
+def test_a_stride_that_does_not_match_the_backbone_is_an_error():
+    frames, annotation = make_video(size=(40, 48))
+    # patch-8 tokens (5x6 grid) on a stride-4 label grid (10x12)
+    model = build(stride=4)
+    with pytest.raises(ValueError, match=r'5x6 feature map but the label '
+                       r'grid is 10x12.*stride does not match'):
+        model.predict([frames], [mask_sample(annotation[:40, :48])])
+
+
 @pytest.mark.parametrize('kwargs, message', [
     (dict(label_type='parts'), 'label_type must be one of'),
-    (dict(checkpoint_branch='ema'), 'checkpoint_branch'),
+    (dict(checkpoint_prefix=3), 'checkpoint_prefix must be a string'),
+    (dict(input_size=(0, 8)), 'input_size must be'),
     (dict(stride=0), 'stride must be a positive integer'),
     (dict(frame_batch_size=0), 'frame_batch_size must be >= 1'),
 ])
@@ -178,7 +189,7 @@ def test_encoder_of_an_smtc_checkpoint_loads(tmp_path):
     for key, value in donor.state_dict().items():
         torch.testing.assert_close(
             model.propagator.backbone.state_dict()[key], value)
-    teacher_model = build(checkpoint_branch='teacher')
+    teacher_model = build(checkpoint_prefix='teacher.backbone.')
     teacher_model.load_test_checkpoint(path)
     torch.testing.assert_close(
         teacher_model.propagator.backbone.cls_token, donor.cls_token + 1)
@@ -222,7 +233,7 @@ def tiny_smtc(embed_dim=16):
 
 def discovery(**overrides):
     settings = dict(
-        smtc=tiny_smtc(),
+        model=tiny_smtc(),
         post_processor=dict(type='ObjectDiscoveryPostProcessor',
                             score_threshold=-1.0, background_rule='none'),
         input_size=(32, 32),
@@ -233,21 +244,23 @@ def discovery(**overrides):
     return model.eval()
 
 
+def normalised_video(frames, size=(32, 32)):
+    video = (torch.from_numpy(frames).permute(0, 3, 1, 2).float() - MEAN) / STD
+    return F.interpolate(video, size=size, mode='bilinear',
+                         align_corners=False)
+
+
 def test_discovery_streams_clips_like_smtc_predict():
-    """Clip-by-clip decoding equals SMTC.predict on the whole video (the
-    instance noise is drawn per clip in the same order, hence the seeds)."""
+    """Clip-by-clip decoding equals SMTC's predict on the whole normalised
+    video with the same per-video generator."""
     frames, _ = make_video(num_frames=6)
     model = discovery()
     sample = VideoDataSample(metainfo=dict(video_name='v', ori_shape=(36, 44)))
-    torch.manual_seed(0)
     (result, ) = model.predict([frames], [sample])
-    video = (torch.from_numpy(frames).permute(0, 3, 1, 2).float() - MEAN) / STD
-    video = F.interpolate(video, size=(32, 32), mode='bilinear',
-                          align_corners=False)
-    torch.manual_seed(0)
-    (reference, ) = model.smtc.predict(
-        video[None],
-        [VideoDataSample(metainfo=dict(video_name='v', ori_shape=(36, 44)))])
+    reference = VideoDataSample(
+        metainfo=dict(video_name='v', ori_shape=(36, 44)))
+    model.model.predict_video(6, normalised_video(frames).__getitem__,
+                              reference, video_generator(0, 'v'))
     ObjectDiscoveryPostProcessor(
         score_threshold=-1.0, background_rule='none').process(reference)
     assert result.pred_masks.shape == (6, 36, 44)
@@ -256,11 +269,40 @@ def test_discovery_streams_clips_like_smtc_predict():
     np.testing.assert_array_equal(result.pred_masks, reference.pred_masks)
     # The slot outputs stay on the sample (feature grid, video frames
     # first) for the visualisation hook and --dump.
-    for field in ('pred_semantic_logits', 'pred_instance_masks',
-                  'pred_instance_scores', 'pred_instance_embeddings'):
+    for field in ('pred_group_maps', 'pred_slot_masks', 'pred_slot_scores',
+                  'pred_slot_embeddings'):
         assert result.get(field).shape[0] == 6
         torch.testing.assert_close(result.get(field), reference.get(field))
-    assert result.pred_semantic_logits.shape == (6, 3, 4, 4)
+    assert result.pred_group_maps.shape == (6, 3, 4, 4)
+    assert result.pred_slot_masks.shape == (6, 6, 4, 4)
+    assert result.pred_slot_groups.tolist() == [0, 0, 1, 1, 2, 2]
+    assert result.metainfo['mask_fields'] == ('pred_group_maps',
+                                              'pred_slot_masks')
+
+
+def test_test_time_noise_is_drawn_per_video():
+    """A video's slots do not depend on the global generator or on the
+    videos tested before it; another name or seed draws other noise."""
+    frames, _ = make_video(num_frames=5)
+    other, _ = make_video(num_frames=3, seed=1)
+    model = discovery()
+
+    def slots(video_name, seed=0, before=()):
+        model.test_seed = seed
+        for frames_before in before:
+            model.predict([frames_before], [VideoDataSample(
+                metainfo=dict(video_name='other', ori_shape=(36, 44)))])
+        sample = VideoDataSample(
+            metainfo=dict(video_name=video_name, ori_shape=(36, 44)))
+        return model.predict([frames], [sample])[0].pred_slot_masks
+
+    torch.manual_seed(0)
+    first = slots('v')
+    torch.manual_seed(123)
+    torch.testing.assert_close(slots('v', before=[other]), first,
+                               rtol=0, atol=0)
+    assert not torch.equal(slots('w'), first)
+    assert not torch.equal(slots('v', seed=1), first)
 
 
 def test_single_object_discovery_gives_a_foreground():
@@ -271,6 +313,11 @@ def test_single_object_discovery_gives_a_foreground():
     sample = VideoDataSample(metainfo=dict(video_name='v', ori_shape=(36, 44)))
     (result, ) = model.predict([frames], [sample])
     assert set(np.unique(result.pred_masks)) <= {0, 1}
+    # the foreground is the union of what multi-object discovery finds
+    multi = discovery().predict([frames], [VideoDataSample(
+        metainfo=dict(video_name='v', ori_shape=(36, 44)))])[0]
+    assert result.pred_masks.any()
+    np.testing.assert_array_equal(result.pred_masks, multi.pred_masks > 0)
 
 
 def test_discovery_checkpoints(tmp_path):
@@ -280,25 +327,39 @@ def test_discovery_checkpoints(tmp_path):
         for parameter in donor.teacher.parameters():
             parameter.add_(1)
     path = save_state(tmp_path / 'smtc.pth', donor.state_dict())
-    model = discovery(checkpoint_branch='teacher')
+    student = discovery()
+    student.load_test_checkpoint(path)
+    torch.testing.assert_close(student.model.backbone.cls_token,
+                               donor.backbone.cls_token)
+    model = discovery(checkpoint_prefix='teacher.')
     model.load_test_checkpoint(path)
-    torch.testing.assert_close(model.smtc.backbone.cls_token,
+    torch.testing.assert_close(model.model.backbone.cls_token,
                                donor.teacher['backbone'].cls_token)
+    own = save_state(tmp_path / 'own.pth', model.state_dict())
+    again = discovery()
+    again.load_test_checkpoint(own)
+    torch.testing.assert_close(again.model.head.slots_mu,
+                               donor.teacher['head'].slots_mu)
     wide = MODELS.build(tiny_smtc(embed_dim=32))
     path = save_state(tmp_path / 'wide.pth', wide.state_dict())
     with pytest.raises(CheckpointError, match=r'wide\.pth: does not fit the '
                        r'SMTC model \(VisionTransformer backbone\)'):
         discovery().load_test_checkpoint(path)
+    with pytest.raises(CheckpointError, match=r"smtc\.pth: has no weights "
+                       r"under the prefixes \['ema\.'\]"):
+        discovery(checkpoint_prefix='ema.').load_test_checkpoint(
+            str(tmp_path / 'smtc.pth'))
 
 
 def test_discovery_errors():
     frames, _ = make_video()
-    with pytest.raises(ValueError, match='checkpoint_branch'):
-        discovery(checkpoint_branch='ema')
+    with pytest.raises(ValueError, match='checkpoint_prefix'):
+        discovery(checkpoint_prefix=['teacher.', None])
     model = discovery(input_size=None)
     with pytest.raises(ValueError, match="test-only: mode must be 'predict'"):
         model([frames], [VideoDataSample()], mode='tensor')
     sample = VideoDataSample(metainfo=dict(video_name='tiny', ori_shape=(6,
                                                                          44)))
-    with pytest.raises(ValueError, match='tiny: frames of 6x44 are smaller'):
+    with pytest.raises(ValueError, match='tiny: frames of 6x44 pixels are '
+                       'smaller than the stride 8'):
         model.predict([frames[:, :6]], [sample])

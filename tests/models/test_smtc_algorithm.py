@@ -1,4 +1,5 @@
-"""SMTC algorithm: modes, EMA teacher, frozen encoder, optimiser groups."""
+"""SMTC on the video-SSL base: modes, EMA teacher, frozen encoder, optimiser
+groups, prediction."""
 import copy
 from pathlib import Path
 
@@ -9,8 +10,9 @@ from mmengine.config import Config
 from mmengine.optim import OptimWrapper, build_optim_wrapper
 from torch import nn
 
-from mmsmtc.models.algorithms import (SMTC, SMTCOptimWrapperConstructor,
-                                      clip_frame_indices)
+from mmsmtc.engine.optimizers import BackboneLrMultOptimWrapperConstructor
+from mmsmtc.models.algorithms import SMTC
+from mmsmtc.models.utils import clip_frame_indices
 from mmsmtc.registry import MODELS
 from mmsmtc.structures import VideoDataSample
 from mmsmtc.utils.setup_env import register_all_modules
@@ -24,6 +26,8 @@ OFFICIAL_CONFIG = (Path(__file__).resolve().parents[2] / 'configs' / 'smtc' /
 
 class RecordingLoss(nn.Module):
     """Stand-in loss: remembers what it was given, returns a simple scalar."""
+
+    loss_name = 'loss_recorded'
 
     def __init__(self):
         super().__init__()
@@ -53,7 +57,7 @@ def tiny_cfg(**kwargs):
                          num_slots=SLOTS,
                          num_instances=INSTANCES,
                          iters=3),
-               diversity_loss=dict(type='SlotDiversityLoss'))
+               losses=[dict(type='SlotDiversityLoss')])
     cfg.update(kwargs)
     return cfg
 
@@ -116,14 +120,16 @@ def test_teacher_starts_equal_frozen_and_in_eval(model):
     assert not any(m.training for m in model.teacher.modules())
 
 
-def test_update_teacher_is_the_ema(model):
-    model.ema_momentum = 0.9
+def test_teacher_average_is_the_ema():
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_cfg(teacher=dict(momentum=0.9,
+                                               frozen_parts=())))
     with torch.no_grad():
         for param in model.parameters():
             if param.requires_grad:
                 param.add_(1.0)
     before = copy.deepcopy(model.teacher.state_dict())
-    model.update_teacher(include_backbone=False)
+    model.teacher.average_from(model.student_parts(), skip=('backbone', ))
     for name, param in model.teacher.named_parameters():
         part, rest = name.split('.', 1)
         student = getattr(model, part).get_parameter(rest)
@@ -132,7 +138,7 @@ def test_update_teacher_is_the_ema(model):
         else:
             expected = before[name] * 0.9 + student * (1 - 0.9)
             assert torch.allclose(param, expected, atol=1e-7), name
-    model.update_teacher()
+    model.teacher.average_from(model.student_parts())
     moved = model.teacher['backbone'].patch_embed.proj.bias
     assert not torch.equal(moved, before['backbone.patch_embed.proj.bias'])
 
@@ -140,8 +146,9 @@ def test_update_teacher_is_the_ema(model):
 @pytest.mark.parametrize('ema_backbone', [False, True])
 def test_teacher_backbone_follows_student_only_when_asked(ema_backbone):
     torch.manual_seed(0)
+    frozen_parts = () if ema_backbone else ('backbone', )
     model = MODELS.build(
-        tiny_cfg(grad_iter=0, ema_momentum=0.5, ema_backbone=ema_backbone))
+        tiny_cfg(teacher=dict(momentum=0.5, frozen_parts=frozen_parts)))
     model.train()
     initial = model.teacher['backbone'].patch_embed.proj.bias.clone()
     with torch.no_grad():
@@ -154,10 +161,10 @@ def test_teacher_backbone_follows_student_only_when_asked(ema_backbone):
 
 def test_loss_mode_runs_student_and_teacher(model):
     recorder = RecordingLoss()
-    model.instance_loss = recorder
+    model.losses.insert(0, recorder)
     model.train()
     losses = model(torch.randn(2, 3, 3, 32, 32), mode='loss')
-    assert set(losses) == {'loss_instance', 'loss_diversity'}
+    assert list(losses) == ['loss_recorded', 'loss_diversity']
     student_out, teacher_out = recorder.calls[0]
     assert student_out['slots'].requires_grad
     assert not teacher_out['slots'].requires_grad
@@ -179,25 +186,24 @@ def test_teacher_follows_the_student_from_the_second_iteration(model):
 
 def test_frozen_encoder_has_no_graph_then_trains():
     torch.manual_seed(0)
+    recorder = RecordingLoss()
     model = MODELS.build(
-        tiny_cfg(grad_iter=1,
-                 diversity_loss=None,
-                 instance_loss=RecordingLoss()))
+        tiny_cfg(frozen_backbone_iters=1, losses=[recorder]))
     model.train()
     inputs = torch.randn(1, 2, 3, 32, 32)
     sum(model(inputs, mode='loss').values()).backward()
-    student_out = model.instance_loss.calls[-1][0]
+    student_out = recorder.calls[-1][0]
     assert not student_out['keys'].requires_grad
     assert all(p.grad is None for p in model.backbone.parameters())
     assert model.neck.transport_proj.weight.grad is not None
     model.zero_grad()
     sum(model(inputs, mode='loss').values()).backward()
-    assert model.instance_loss.calls[-1][0]['keys'].requires_grad
+    assert recorder.calls[-1][0]['keys'].requires_grad
     assert model.backbone.patch_embed.proj.weight.grad.abs().sum() > 0
 
 
 def test_optimizer_groups_follow_the_official_split(model):
-    constructor = SMTCOptimWrapperConstructor(
+    constructor = BackboneLrMultOptimWrapperConstructor(
         dict(optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.1)),
         dict(backbone_lr_mult=0.01))
     groups = constructor(model).optimizer.param_groups
@@ -222,11 +228,11 @@ def test_optimizer_groups_follow_the_official_split(model):
     assert set(grouped) == trainable
 
 
-def test_encoder_steps_only_after_grad_iter_and_at_the_lr_mult():
+def test_encoder_steps_only_after_the_frozen_iters_and_at_the_lr_mult():
     torch.manual_seed(0)
-    model = MODELS.build(tiny_cfg(grad_iter=1))
+    model = MODELS.build(tiny_cfg(frozen_backbone_iters=1))
     model.train()
-    optim_wrapper = SMTCOptimWrapperConstructor(
+    optim_wrapper = BackboneLrMultOptimWrapperConstructor(
         dict(optimizer=dict(type='AdamW', lr=1e-2, weight_decay=0.0)),
         dict(backbone_lr_mult=0.01))(model)
     data = dict(inputs=torch.randn(1, 2, 3, 32, 32))
@@ -242,10 +248,11 @@ def test_encoder_steps_only_after_grad_iter_and_at_the_lr_mult():
 
 def test_optimizer_constructor_errors():
     with pytest.raises(ValueError, match='unknown keys'):
-        SMTCOptimWrapperConstructor(
+        BackboneLrMultOptimWrapperConstructor(
             dict(optimizer=dict(type='AdamW', lr=1e-3)), dict(lr_mult=0.1))
     with pytest.raises(ValueError, match='optimizer.lr'):
-        SMTCOptimWrapperConstructor(dict(optimizer=dict(type='AdamW')))
+        BackboneLrMultOptimWrapperConstructor(
+            dict(optimizer=dict(type='AdamW')))
 
 
 def test_train_step_updates_student_and_later_the_teacher(model):
@@ -277,48 +284,36 @@ def test_predict_matches_tensor_mode_per_clip(model):
     samples = model(video,
                     [VideoDataSample(), VideoDataSample()],
                     mode='predict')
-    assert samples[0].pred_semantic_logits.shape == (6, SLOTS, 4, 4)
-    assert samples[0].pred_instance_masks.shape == (6, SLOTS * INSTANCES, 4, 4)
-    assert samples[0].pred_instance_scores.shape == (6, SLOTS * INSTANCES)
-    embeddings = samples[0].pred_instance_embeddings
+    assert samples[0].pred_group_maps.shape == (6, SLOTS, 4, 4)
+    assert samples[0].pred_slot_masks.shape == (6, SLOTS * INSTANCES, 4, 4)
+    assert samples[0].pred_slot_scores.shape == (6, SLOTS * INSTANCES)
+    assert samples[0].pred_slot_groups.tolist() == [0, 0, 1, 1, 2, 2]
+    embeddings = samples[0].pred_slot_embeddings
     assert embeddings.shape == (6, SLOTS * INSTANCES, CHANNELS)
     assert torch.allclose(embeddings.norm(dim=-1), torch.ones(6, SLOTS *
                                                               INSTANCES))
     first = model(video[:, :4])['semantic_logits']
     last = model(video[:, [4, 5, 4, 5]])['semantic_logits'][:, :2]
     expected = torch.cat([first, last], dim=1).unflatten(-1, (4, 4))
-    assert torch.allclose(samples[1].pred_semantic_logits,
-                          expected[1],
-                          atol=1e-6)
-    masks = samples[0].pred_instance_masks.unflatten(1, (SLOTS, INSTANCES))
-    semantic = samples[0].pred_semantic_logits.softmax(dim=1)
+    assert torch.allclose(samples[1].pred_group_maps, expected[1], atol=1e-6)
+    masks = samples[0].pred_slot_masks.unflatten(1, (SLOTS, INSTANCES))
+    semantic = samples[0].pred_group_maps.softmax(dim=1)
     assert torch.allclose(masks.sum(2), semantic, atol=1e-5)
-    assert samples[0].pred_instance_scores.abs().max() <= 1 + 1e-6
+    assert samples[0].pred_slot_scores.abs().max() <= 1 + 1e-6
 
 
 def test_predict_makes_data_samples_and_runs_short_videos(model):
     samples = model.predict(torch.randn(1, 2, 3, 32, 32))
     assert isinstance(samples[0], VideoDataSample)
-    assert samples[0].pred_semantic_logits.shape[0] == 2
+    assert samples[0].pred_group_maps.shape[0] == 2
 
 
-def test_predict_streams_lazy_videos_through_the_preprocessor():
-    torch.manual_seed(0)
-    model = MODELS.build(
-        tiny_cfg(test_clip_len=4,
-                 data_preprocessor=dict(type='VideoDataPreprocessor')))
-    model.eval()
+def test_predict_takes_normalised_tensors_only(model):
+    # lazy videos are decoded by the test-time segmentors
+    # (tests/models/test_segmentors.py), not by the model
     videos = [np.random.randint(0, 256, (6, 32, 40, 3), dtype=np.uint8)]
-    lazy = model.predict(videos)[0]
-    normalised = model.data_preprocessor.normalize_frames(videos[0])
-    dense = model.predict(normalised[None])[0]
-    assert lazy.pred_semantic_logits.shape == (6, SLOTS, 4, 5)
-    assert torch.allclose(lazy.pred_semantic_logits,
-                          dense.pred_semantic_logits,
-                          atol=1e-6)
-    plain = MODELS.build(tiny_cfg())
-    with pytest.raises(TypeError, match='normalize_frames'):
-        plain.predict(videos)
+    with pytest.raises(TypeError, match=r'\(B, T, 3, H, W\) tensor'):
+        model.predict(videos)
 
 
 def test_errors(model):
@@ -331,11 +326,11 @@ def test_errors(model):
     with pytest.raises(ValueError, match='2 data samples for 1 videos'):
         model.predict(torch.randn(1, 2, 3, 32, 32),
                       [VideoDataSample(), VideoDataSample()])
-    with pytest.raises(ValueError, match='ema_momentum'):
-        MODELS.build(tiny_cfg(ema_momentum=1.5))
+    with pytest.raises(ValueError, match='momentum must be in'):
+        MODELS.build(tiny_cfg(teacher=dict(momentum=1.5)))
     with pytest.raises(ValueError, match='test_clip_len'):
         MODELS.build(tiny_cfg(test_clip_len=0))
-    no_loss = MODELS.build(tiny_cfg(diversity_loss=None))
+    no_loss = MODELS.build(tiny_cfg(losses=[]))
     with pytest.raises(RuntimeError, match='at least one'):
         no_loss(torch.randn(1, 2, 3, 32, 32), mode='loss')
 
@@ -350,7 +345,7 @@ def test_backbone_output_must_be_a_map():
     model = SMTC(backbone=FlatBackbone(),
                  neck=dict(type='CorrelationFusion', in_channels=3),
                  head=dict(type='TwoStageSlotAttention', in_channels=3))
-    with pytest.raises(ValueError, match='key_index=-1'):
+    with pytest.raises(ValueError, match='out_index=-1'):
         model(torch.randn(1, 2, 3, 8, 8))
 
 
@@ -359,11 +354,12 @@ def test_iteration_counter_survives_state_dict_round_trip(model):
     model(torch.randn(1, 2, 3, 32, 32), mode='loss')
     model(torch.randn(1, 2, 3, 32, 32), mode='loss')
     torch.manual_seed(0)
-    restored = MODELS.build(tiny_cfg(test_clip_len=4, grad_iter=2))
-    assert restored.backbone_frozen
+    restored = MODELS.build(tiny_cfg(test_clip_len=4,
+                                     frozen_backbone_iters=2))
+    assert restored.backbone_frozen()
     restored.load_state_dict(model.state_dict())
     assert int(restored.num_train_iters) == 2
-    assert not restored.backbone_frozen
+    assert not restored.backbone_frozen()
 
 
 def _official_shape_step_on_meta(**model_overrides):
@@ -372,7 +368,7 @@ def _official_shape_step_on_meta(**model_overrides):
     ViT-S/16 config on meta tensors."""
     cfg = Config.fromfile(OFFICIAL_CONFIG)
     cfg.model.backbone.init_cfg = None
-    cfg.model.grad_iter = 0
+    cfg.model.frozen_backbone_iters = 0
     for key, value in model_overrides.items():
         cfg.model[key] = value
     model = MODELS.build(cfg.model).train().to('meta')
@@ -397,6 +393,6 @@ def test_host_reads_are_caught_on_meta():
     # the check above is not vacuous: the official per-problem scipy
     # matching reads the costs back and fails there
     with pytest.raises((NotImplementedError, RuntimeError)):
-        _official_shape_step_on_meta(
-            instance_loss=dict(
-                type='InstanceConsistencyLoss', max_enumerated_instances=0))
+        _official_shape_step_on_meta(losses=[
+            dict(type='InstanceConsistencyLoss', max_enumerated_instances=0)
+        ])

@@ -25,7 +25,12 @@ def test_config_builds_model_and_optimizer(path):
     cfg = Config.fromfile(path)
     model = MODELS.build(cfg.model)
     assert model.neck.in_channels == model.head.in_channels
-    assert model.grad_iter == cfg.model.grad_iter > 0
+    assert model.frozen_backbone_iters == \
+        cfg.model.frozen_backbone_iters > 0
+    assert model.teacher.frozen_parts == ('backbone', )
+    assert [loss.loss_name for loss in model.losses] == [
+        'loss_semantic', 'loss_instance', 'loss_diversity'
+    ]
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     groups = {g['name']: g for g in optim_wrapper.optimizer.param_groups}
     assert set(groups) == {

@@ -60,6 +60,7 @@ def test_student_and_teacher_see_different_views():
     calls = []
 
     class Recorder(torch.nn.Module):
+        loss_name = 'loss_recorded'
 
         def forward(self, student_out, teacher_out):
             calls.append((student_out['keys'], teacher_out['keys']))
@@ -83,7 +84,7 @@ def test_student_and_teacher_see_different_views():
                            in_channels=16,
                            num_slots=2,
                            num_instances=2),
-                 diversity_loss=Recorder(),
+                 losses=[Recorder()],
                  view_augment=view_augment))
 
     clips = normalised(torch.rand(1, 2, 3, 32, 32))

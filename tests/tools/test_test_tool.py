@@ -13,8 +13,8 @@ import torch
 
 from mmsmtc.datasets.synthetic import generate_synthetic_benchmark
 from mmsmtc.evaluation import evaluate_davis
-from mmsmtc.models.backbones import CheckpointError
 from mmsmtc.utils import read_indexed_png
+from mmsmtc.utils.checkpoint import CheckpointError
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = ROOT / 'configs' / 'smtc_test'

@@ -9,8 +9,11 @@ from mmsmtc.registry import METRICS, MODELS
 from mmsmtc.utils import register_all_modules
 
 register_all_modules()
-CONFIG_DIR = Path(__file__).resolve().parents[2] / 'configs' / 'smtc_test'
-CONFIGS = sorted(CONFIG_DIR.glob('*.py'))
+CONFIGS_ROOT = Path(__file__).resolve().parents[2] / 'configs'
+#: Test configs, one folder per method (``configs/<method>_test``).
+CONFIGS = sorted(CONFIGS_ROOT.glob('*_test/*.py'))
+CONFIG_DIR = CONFIGS_ROOT / 'smtc_test'
+CRW_DIR = CONFIGS_ROOT / 'crw_test'
 
 #: (stride, topk, n_context, radius, temperature, feature_upsample) stated
 #: by the protocol for the DAVIS-2017 semi-supervised configs.
@@ -22,12 +25,17 @@ PROTOCOL = {
 }
 
 
+def config_path(name):
+    return (CRW_DIR if '_r' in name.split('-')[0] else CONFIG_DIR) / name
+
+
 def test_configs_found():
-    assert len(CONFIGS) >= 14
-    assert set(PROTOCOL) <= {path.name for path in CONFIGS}
+    assert len(CONFIGS) >= 18
+    assert all(config_path(name).is_file() for name in PROTOCOL)
 
 
-@pytest.mark.parametrize('path', CONFIGS, ids=lambda path: path.stem)
+@pytest.mark.parametrize('path', CONFIGS,
+                         ids=lambda path: f'{path.parent.name}/{path.stem}')
 def test_config_builds(path):
     cfg = Config.fromfile(str(path))
     assert cfg.test_cfg.type == 'VideoTestLoop'
@@ -43,7 +51,7 @@ def test_config_builds(path):
 
 @pytest.mark.parametrize('name', sorted(PROTOCOL))
 def test_protocol_settings(name):
-    cfg = Config.fromfile(str(CONFIG_DIR / name))
+    cfg = Config.fromfile(str(config_path(name)))
     stride, topk, n_context, radius, temperature, upsample = PROTOCOL[name]
     propagator = cfg.model.propagator
     assert cfg.model.stride == stride
@@ -57,9 +65,9 @@ def test_protocol_settings(name):
 @pytest.mark.parametrize('encoder', ['vit-s16-up2', 'r50-s8', 'r18-s8'])
 def test_jhmdb_and_vip_input_sizes(encoder):
     jhmdb = Config.fromfile(
-        str(CONFIG_DIR / f'labelprop_{encoder}_jhmdb-320x320.py')).model
+        str(config_path(f'labelprop_{encoder}_jhmdb-320x320.py'))).model
     vip = Config.fromfile(
-        str(CONFIG_DIR / f'labelprop_{encoder}_vip-560x560.py')).model
+        str(config_path(f'labelprop_{encoder}_vip-560x560.py'))).model
     assert (tuple(jhmdb.input_size), jhmdb.stride, jhmdb.grid_rounding,
             jhmdb.label_type, jhmdb.keypoint_topk) == ((320, 320), 8, 'ceil',
                                                       'keypoints', 3)
@@ -71,7 +79,7 @@ def test_jhmdb_and_vip_input_sizes(encoder):
 def test_resnet_jhmdb_and_vip_use_the_crw_settings(task):
     for depth in (50, 18):
         propagator = Config.fromfile(
-            str(CONFIG_DIR /
+            str(CRW_DIR /
                 f'labelprop_r{depth}-s8_{task}.py')).model.propagator
         assert propagator.backbone.depth == depth
         assert (propagator.topk, propagator.n_context, propagator.radius,

@@ -6,9 +6,9 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from mmsmtc.models.backbones import CheckpointError
 from mmsmtc.registry import MODELS
 from mmsmtc.utils import register_all_modules
+from mmsmtc.utils.checkpoint import CheckpointError
 
 register_all_modules()
 
@@ -47,7 +47,7 @@ def test_encoder_is_the_tiny_smtc_backbone(path):
     assert tuple(backbone.out_types) == ('tokens', )
     assert backbone.final_norm is False
     assert model.stride == smtc.backbone.arch.patch_size
-    assert model.checkpoint_branch == 'student'
+    assert model.get('checkpoint_prefix') is None  # the default, below
 
 
 @pytest.mark.parametrize('path', LABELPROP, ids=lambda path: path.name)

@@ -54,7 +54,7 @@ from PIL import Image
 
 from mmsmtc.apis import (StreamingLabelPropagation, first_frame_labels,
                          label_grid_size, propagate_labels_dense,
-                         resize_to_stride)
+                         resize_to_multiple)
 from mmsmtc.ops import onednn_linear_preferred
 from mmsmtc.ops.cpu_gemm import ONEDNN_ENV_VAR
 from mmsmtc.utils import read_indexed_png
@@ -96,7 +96,7 @@ class RandomProjectionFeatures:
         image = np.asarray(Image.open(path).convert('RGB'), np.float32) / 255
         frame = torch.from_numpy(image).permute(2, 0, 1)
         frame = (frame - IMAGENET_MEAN) / IMAGENET_STD
-        frame = resize_to_stride(frame[None], self.stride)
+        frame = resize_to_multiple(frame[None], self.stride)
         return F.conv2d(frame, self.weight, stride=self.stride)[0]
 
 

@@ -7,7 +7,8 @@ frames at 256x256; batch 2 on the CPU, 32 per GPU. One step is what
 student and teacher forward, the three losses, backward and AdamW step. Both
 phases are timed:
 
-- ``frozen``: the encoder is kept fixed (iterations below ``grad_iter``);
+- ``frozen``: the encoder is kept fixed (iterations below
+  ``frozen_backbone_iters``, the official ``grad_iter``);
 - ``trainable``: the encoder trains (at 0.01x the lr).
 
 Baseline, ``official-equivalent``: the same model with the official
@@ -123,14 +124,16 @@ def build_model_and_optimizer(mode: str, phase: str, device: torch.device):
     if mode == 'official-equivalent':
         cfg.model.backbone.out_types = ('tokens', 'keys')
         cfg.model.backbone.skip_dropped_paths = False
-        cfg.model.instance_loss.max_enumerated_instances = 0
-        cfg.model.ema_backbone = True
+        for loss in cfg.model.losses:
+            if loss.type == 'InstanceConsistencyLoss':
+                loss.max_enumerated_instances = 0
+        cfg.model.teacher.frozen_parts = ()
         cfg.model.backbone.fast_cpu_linear = False
-        cfg.model.grad_iter = 0
+        cfg.model.frozen_backbone_iters = 0
         if frozen:
             cfg.optim_wrapper.paramwise_cfg.backbone_lr_mult = 0.0
     else:
-        cfg.model.grad_iter = 10**9 if frozen else 0
+        cfg.model.frozen_backbone_iters = 10**9 if frozen else 0
     model = MODELS.build(cfg.model)
     model.init_weights()
     model.to(device).train()

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import torch
 
-from mmsmtc.models.backbones import (CheckpointError, ResNet,
-                                     VisionTransformer, map_state_dict,
-                                     read_checkpoint, select_state_dict)
+from mmsmtc.models.backbones import (ResNet, VisionTransformer, map_state_dict,
+                                     select_state_dict)
+from mmsmtc.utils.checkpoint import CheckpointError, read_checkpoint
 
 #: --arch -> the backbone whose complete state dict is produced (the ViT
 #: keeps its final norm so either ``final_norm`` setting can load it).

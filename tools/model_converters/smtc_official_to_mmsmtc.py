@@ -21,6 +21,8 @@ from typing import Dict, List, Tuple
 
 import torch
 
+from mmsmtc.utils.checkpoint import CheckpointError, read_checkpoint
+
 #: Prefixes of a DDP-wrapped state dict.
 WRAPPER_PREFIXES = ('module.', )
 #: Official key -> mmsmtc key (outside the encoder).
@@ -112,19 +114,13 @@ def convert_state_dict(
 
 
 def load_official(src: Path, allow_pickle: bool = False):
-    """The ``model_state_dict`` of an official checkpoint file."""
-    if not src.is_file():
-        raise ConversionError(f'{src}: no such checkpoint file')
+    """The ``model_state_dict`` of an official checkpoint file (read
+    weights-only unless ``allow_pickle``)."""
     try:
-        checkpoint = torch.load(src,
-                                map_location='cpu',
-                                weights_only=not allow_pickle)
-    except Exception as error:
-        raise ConversionError(
-            f'{src}: cannot be read as a weights-only checkpoint ({error}); '
-            'pass --allow-pickle only for a file you trust') from error
-    if isinstance(checkpoint, dict) and 'model_state_dict' in checkpoint:
-        checkpoint = checkpoint['model_state_dict']
+        checkpoint = read_checkpoint(src, allow_pickle=allow_pickle)
+    except (CheckpointError, FileNotFoundError) as error:
+        raise ConversionError(str(error)) from error
+    checkpoint = checkpoint.get('model_state_dict', checkpoint)
     if not isinstance(checkpoint, dict):
         raise ConversionError(
             f'{src}: expected a dict with "model_state_dict", got '

@@ -1,4 +1,4 @@
-# DAVIS-2017 val, semi-supervised (first-frame masks given).
+# DAVIS-2017 val, semi-supervised (first-frame masks given): J&F.
 _base_ = ['./video_test.py']
 test_dataloader = dict(
     dataset=dict(
@@ -6,3 +6,5 @@ test_dataloader = dict(
         data_root='data/DAVIS',
         split='val',
         annotation_folder='Annotations'))
+test_evaluator = dict(
+    type='DAVISMetric', task='semi-supervised', collect_device='cpu')

@@ -8,4 +8,4 @@ discovery_post_processor = dict(
     score_threshold=0.5,
     min_area=0.001,
     background_rule='border',
-    num_background_slots=1)
+    num_background_groups=1)

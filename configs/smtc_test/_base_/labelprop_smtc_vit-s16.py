@@ -5,7 +5,6 @@
 # through init_cfg (tools/model_converters/dino_to_mmsmtc.py output).
 model = dict(
     type='LabelPropagationSegmentor',
-    data_preprocessor=dict(type='VideoDataPreprocessor'),
     propagator=dict(
         type='LabelPropagator',
         backbone=dict(
@@ -29,5 +28,4 @@ model = dict(
     label_type='instances',
     input_size=None,
     grid_rounding='floor',
-    frame_batch_size=4,
-    checkpoint_branch='student')
+    frame_batch_size=4)

@@ -8,7 +8,6 @@
 # untrained one of the same seed.
 _base_ = ['./smtc_vit-tiny_encoder.py']
 model = dict(
-    data_preprocessor=dict(type='VideoDataPreprocessor'),
     propagator=dict(
         backbone=dict(
             out_types=('tokens', ),
@@ -27,5 +26,4 @@ model = dict(
     label_type='instances',
     input_size=(64, 112),
     grid_rounding='floor',
-    frame_batch_size=4,
-    checkpoint_branch='student')
+    frame_batch_size=4)

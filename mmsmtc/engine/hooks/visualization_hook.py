@@ -10,10 +10,8 @@ from mmengine.hooks import Hook
 from mmsmtc.registry import HOOKS
 from mmsmtc.visualization import blend_ids
 
-#: Sample fields drawn, in panel order: predicted ids at frame size, then
-#: SMTC's per-slot maps at the feature grid (argmax over the slots).
+#: Sample fields of predicted ids at frame size, drawn first.
 ID_FIELDS = ('pred_masks', )
-SLOT_FIELDS = ('pred_semantic_logits', 'pred_instance_masks')
 
 
 def slot_id_map(slot_maps: torch.Tensor,
@@ -34,17 +32,23 @@ def slot_id_map(slot_maps: torch.Tensor,
                       interpolation=cv2.INTER_NEAREST)
 
 
-def frame_panel(frame: np.ndarray, sample, index: int,
-                alpha: float) -> np.ndarray:
+def frame_panel(frame: np.ndarray,
+                sample,
+                index: int,
+                alpha: float,
+                mask_fields: Optional[Sequence[str]] = None) -> np.ndarray:
     """The frame, then each prediction of frame ``index`` over it.
 
     Args:
         frame: ``(H, W, 3)`` uint8 RGB.
-        sample: A predicted ``VideoDataSample`` (fields of
-            :data:`ID_FIELDS` ``(T, H, W)``, of :data:`SLOT_FIELDS`
-            ``(T, S, h, w)``; absent ones are skipped).
+        sample: A predicted ``VideoDataSample``: fields of
+            :data:`ID_FIELDS` ``(T, H, W)`` and per-slot maps
+            ``(T, K, h, w)`` (drawn as the arg-max slot); absent ones are
+            skipped.
         index: The frame's position ``t`` in the video.
         alpha: Opacity of the colours.
+        mask_fields: The per-slot map fields to draw; None draws those the
+            model declared in the sample's ``mask_fields`` meta information.
 
     Returns:
         np.ndarray: ``(H, (1 + n) * W, 3)`` uint8 RGB, ``n`` drawn fields.
@@ -54,7 +58,9 @@ def frame_panel(frame: np.ndarray, sample, index: int,
         if field in sample:
             views.append(blend_ids(frame, np.asarray(sample.get(field)[index]),
                                    alpha))
-    for field in SLOT_FIELDS:
+    if mask_fields is None:
+        mask_fields = sample.metainfo.get('mask_fields', ())
+    for field in mask_fields:
         if field in sample:
             ids = slot_id_map(sample.get(field)[index], frame.shape[:2])
             views.append(blend_ids(frame, ids, alpha))
@@ -74,8 +80,9 @@ class VideoVisualizationHook(Hook):
     For each of the first ``max_videos`` videos of an epoch (of every
     ``interval``-th batch), ``max_frames`` frames spread over the video
     become panels -- the frame, the predicted ids (``pred_masks``: the
-    propagated masks or discovered instances) and SMTC's semantic-slot and
-    instance-slot maps when the sample holds them -- in DAVIS-palette
+    propagated masks or discovered instances) and the per-slot maps the
+    model declares (``mask_fields`` of the sample's meta information, e.g.
+    SMTC's semantic-slot and instance-slot maps) -- in DAVIS-palette
     colours (:func:`mmsmtc.visualization.blend_ids`, as ``VideoOverlayHook``
     draws). Each panel goes to the runner's ``Visualizer`` with
     ``add_image('<val|test>_<video>_<frame>', panel, step=runner.iter)``:
@@ -90,6 +97,8 @@ class VideoVisualizationHook(Hook):
         alpha (float): Opacity of the colours.
         out_dir (str, optional): Also write the panels to
             ``out_dir/<video>/<frame>.png``.
+        mask_fields (Sequence[str], optional): The per-slot map fields to
+            draw instead of those the model declares.
     """
     priority = 'LOW'
 
@@ -98,7 +107,8 @@ class VideoVisualizationHook(Hook):
                  max_videos: int = 2,
                  max_frames: int = 4,
                  alpha: float = 0.5,
-                 out_dir: Optional[str] = None) -> None:
+                 out_dir: Optional[str] = None,
+                 mask_fields: Optional[Sequence[str]] = None) -> None:
         for name, value in (('interval', interval), ('max_frames',
                                                      max_frames)):
             if value < 1:
@@ -110,6 +120,8 @@ class VideoVisualizationHook(Hook):
         self.max_frames = max_frames
         self.alpha = alpha
         self.out_dir = out_dir
+        self.mask_fields = None if mask_fields is None else tuple(
+            mask_fields)
         self.videos_drawn = 0
 
     def before_val_epoch(self, runner) -> None:
@@ -152,7 +164,7 @@ class VideoVisualizationHook(Hook):
         ]
         for index in spread_frames(len(frames), self.max_frames):
             panel = frame_panel(np.asarray(frames[index]), sample, index,
-                                self.alpha)
+                                self.alpha, self.mask_fields)
             runner.visualizer.add_image(f'{mode}_{video}_{names[index]}',
                                         panel, step=runner.iter)
             if self.out_dir is not None:

@@ -1,10 +1,10 @@
-"""Test-time running: the video test loop, its result files, overlays."""
-from .overlay_hook import VideoOverlayHook
+"""Running: the runner, the video test loop and its result files."""
 from .test_results import (OVERALL_ROW, format_table, video_scores,
                            write_test_results)
+from .video_runner import VideoRunner
 from .video_test_loop import VideoTestLoop
 
 __all__ = [
-    'OVERALL_ROW', 'VideoOverlayHook', 'VideoTestLoop', 'format_table',
-    'video_scores', 'write_test_results'
+    'OVERALL_ROW', 'VideoRunner', 'VideoTestLoop',
+    'format_table', 'video_scores', 'write_test_results'
 ]

@@ -1,52 +1,17 @@
 """SMTC: student/EMA-teacher training of two-stage slot attention on video."""
-import copy
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
-from mmengine.model import BaseModel
-from torch import nn
 
 from mmsmtc.registry import MODELS
 from mmsmtc.structures import VideoDataSample
-
-ModuleOrCfg = Union[dict, nn.Module]
-BRANCH_PARTS = ('backbone', 'neck', 'head')
-LOSS_NAMES = ('semantic', 'instance', 'diversity')
-
-
-def _build(component: Optional[ModuleOrCfg]) -> Optional[nn.Module]:
-    """Build a config dict with ``MODELS``; pass modules and None through."""
-    if component is None or isinstance(component, nn.Module):
-        return component
-    return MODELS.build(component)
-
-
-def clip_frame_indices(num_frames: int, clip_len: int) -> List[List[int]]:
-    """Split ``num_frames`` frames into clips the way the official eval does.
-
-    Consecutive clips of ``clip_len`` frames; a short last clip is completed
-    with the video's last frames (official ``rgbs[:, -(n_f - bs):]``), e.g.
-    10 frames, ``clip_len=4`` -> ``[0..3], [4..7], [8, 9, 8, 9]``. The
-    padding never repeats a frame twice (Python slicing, as official): a
-    1-frame video gives the 2-frame clip ``[0, 0]``.
-
-    Returns:
-        list[list[int]]: Frame indices of every clip; only the first
-        ``min(clip_len, num_frames - start)`` entries of a clip are its own
-        frames.
-    """
-    clips = []
-    for start in range(0, num_frames, clip_len):
-        own = list(range(start, min(start + clip_len, num_frames)))
-        missing = clip_len - len(own)
-        pad = list(range(num_frames))[-missing:] if missing else []
-        clips.append(own + pad)
-    return clips
+from ..utils import check_video_clips
+from .base import BaseVideoSSL, ModuleOrCfg
 
 
 @MODELS.register_module()
-class SMTC(BaseModel):
+class SMTC(BaseVideoSSL):
     """Semantics Meets Temporal Correspondence (Qian et al., ICCV 2023).
 
     Call graph (``B`` clips of ``T`` frames; ``S`` semantic slots, ``P``
@@ -57,193 +22,69 @@ class SMTC(BaseModel):
           |
           |   student (trained)                teacher (EMA, eval, no_grad)
           |-- backbone  (B*T, 3, H, W) -> keys (B*T, C, h, w)   [no_grad
-          |             while iteration < grad_iter]
+          |             while the backbone is frozen]
           |-- neck      CorrelationFusion: (B, T, C, h, w) -> same shape
           |-- head      TwoStageSlotAttention on (B*T, L, C) tokens
           |-- outputs reshaped to (B, T, ...)       -- same for teacher --
           |
-          |-- mode='tensor'  -> dict of the student outputs (see _forward)
-          |-- mode='loss'    -> semantic_loss / instance_loss /
-          |                     diversity_loss (student_out, teacher_out)
-          '-- mode='predict' -> clips of test_clip_len frames -> softmax
-                                masks and scores in VideoDataSample
+          |-- mode='tensor'  -> dict of the student outputs (_forward)
+          |-- mode='loss'    -> each of `losses`(student_out, teacher_out):
+          |                     loss_semantic, loss_instance, loss_diversity
+          '-- mode='predict' -> clips of test_clip_len frames -> per-slot
+                                masks, scores, embeddings (predict_clip)
 
-    EMA teacher: a copy of backbone, neck and head with
-    ``requires_grad=False``, kept in eval mode by :meth:`train`, updated as
-    ``teacher = m * teacher + (1 - m) * student``. The teacher's backbone is
-    excluded from the EMA by default (``ema_backbone=False``, the official
-    recipe: the teacher encodes with the pretrained weights); with
-    ``ema_backbone=True`` it follows the student's backbone once that
-    trains (the indexed ``src/train.py`` zips every parameter; while the
-    backbone is frozen that part is skipped because it is a no-op). The
-    update runs at the start of each ``loss`` call from the second call on,
-    i.e. right after the previous optimizer step and before the teacher is
-    used, which is the official order and needs no hook, works unchanged
-    under DDP and survives resuming (the call counter is a persistent
-    buffer, ``num_train_iters``). The counter counts ``loss`` calls: with
-    gradient accumulation over ``k`` micro-batches scale ``grad_iter`` by
-    ``k``.
+    Everything else is :class:`BaseVideoSSL`'s:
 
-    Frozen encoder: while ``num_train_iters < grad_iter`` the student
-    backbone runs under ``torch.no_grad`` (no graph, no backward through
-    it); the official code computes that backward and zeroes the learning
-    rate instead. Afterwards it trains at the learning rate the optimizer
-    constructor gives it (0.01x, :class:`SMTCOptimWrapperConstructor`).
-
-    Augmentation: the official ``aug_gpu`` (grayscale, colour jitter,
-    blur, then normalisation) is drawn independently for the student's and
-    the teacher's input of the same clip, so it cannot live in the data
-    pipeline, which produces one view; ``view_augment`` (optional) is
-    applied here to each branch's normalised input. Geometric sampling,
-    resizing and normalisation belong to the data pipeline and the data
-    preprocessor. The official ``sample_weight`` is passed to the model but
-    never used by it, so it has no counterpart.
+    - EMA teacher: a copy of backbone, neck and head updated as
+      ``teacher = m * teacher + (1 - m) * student`` before each step from
+      the second on (the official order). The official recipe keeps the
+      teacher's backbone at the pretrained weights
+      (``teacher=dict(momentum=0.999, frozen_parts=('backbone',))``); with
+      ``frozen_parts=()`` it follows the student's backbone once that
+      trains (the official ``src/train.py`` zips every parameter; while the
+      backbone is frozen that part is skipped because it is a no-op).
+    - Frozen encoder (``frozen_backbone_iters``, the official ``grad_iter``):
+      the student backbone runs without autograd (no graph, no backward
+      through it) and with frozen BatchNorm statistics; the official code
+      computes that backward and zeroes the learning rate instead.
+      Afterwards it trains at the learning rate the optimizer constructor
+      gives it (0.01x, :class:`BackboneLrMultOptimWrapperConstructor`).
+    - Augmentation: the official ``aug_gpu`` (grayscale, colour jitter,
+      blur, then normalisation) is drawn independently for the student's
+      and the teacher's input of the same clip, so it cannot live in the
+      data pipeline, which produces one view; ``view_augment`` does it
+      here. The official ``sample_weight`` is passed to the model but never
+      used by it, so it has no counterpart.
 
     Args:
         backbone (dict | nn.Module): Returns a tensor or a tuple of
-            ``(N, C, h, w)`` maps; ``backbone(x)[key_index]`` is used (the
+            ``(N, C, h, w)`` maps; ``backbone(x)[out_index]`` is used (the
             ViT's last-block attention keys for the official model).
         neck (dict | nn.Module): Temporal fusion, ``(B, T, C, h, w)`` in
             and out.
         head (dict | nn.Module): Two-stage slot attention on tokens.
-        semantic_loss, instance_loss, diversity_loss (dict | nn.Module,
-            optional): Loss modules called as ``loss(student_out,
-            teacher_out) -> Tensor`` with the ``tensor``-mode dicts.
-        key_index (int): Which backbone output feeds the neck. Defaults to
-            -1.
-        grad_iter (int): Training iterations with a frozen backbone.
-        ema_momentum (float): Teacher momentum. Defaults to 0.999.
-        ema_backbone (bool): Whether the teacher's backbone follows the
-            student's by EMA after ``grad_iter``. Defaults to False.
-        test_clip_len (int, optional): Frames per clip in ``predict``
-            (official: the training clip length, 4); None runs the whole
-            input as one clip.
-        view_augment (dict | nn.Module, optional): Per-branch augmentation
-            of normalised ``(B, T, 3, H, W)`` clips, training only.
-        data_preprocessor (dict | nn.Module, optional): Builds ``inputs``.
-        init_cfg (dict, optional): MMEngine initialisation config.
+        teacher (dict): The EMA teacher (``momentum``, ``frozen_parts``).
+        **kwargs: The other arguments of :class:`BaseVideoSSL` (``losses``,
+            ``frozen_backbone_iters``, ``view_augment``, ``test_clip_len``
+            -- the official evaluation uses the training clip length, 4 --,
+            ``data_preprocessor``, ...). The losses are called as
+            ``loss(student_out, teacher_out)`` with :meth:`_forward` dicts.
     """
+
+    #: ``pred_group_maps`` (semantic slots), ``pred_slot_masks`` (instances).
+    mask_fields = ('pred_group_maps', 'pred_slot_masks')
 
     def __init__(self,
                  backbone: ModuleOrCfg,
                  neck: ModuleOrCfg,
                  head: ModuleOrCfg,
-                 semantic_loss: Optional[ModuleOrCfg] = None,
-                 instance_loss: Optional[ModuleOrCfg] = None,
-                 diversity_loss: Optional[ModuleOrCfg] = None,
-                 key_index: int = -1,
-                 grad_iter: int = 0,
-                 ema_momentum: float = 0.999,
-                 ema_backbone: bool = False,
-                 test_clip_len: Optional[int] = None,
-                 view_augment: Optional[ModuleOrCfg] = None,
-                 data_preprocessor: Optional[ModuleOrCfg] = None,
-                 init_cfg=None):
-        super().__init__(data_preprocessor=data_preprocessor,
-                         init_cfg=init_cfg)
-        if not 0.0 <= ema_momentum <= 1.0:
-            raise ValueError(
-                f'ema_momentum must be in [0, 1], got {ema_momentum}')
-        if test_clip_len is not None and test_clip_len < 1:
-            raise ValueError(
-                f'test_clip_len must be >= 1 or None, got {test_clip_len}')
-        self.backbone = _build(backbone)
-        self.neck = _build(neck)
-        self.head = _build(head)
-        self.semantic_loss = _build(semantic_loss)
-        self.instance_loss = _build(instance_loss)
-        self.diversity_loss = _build(diversity_loss)
-        self.view_augment = _build(view_augment)
-        self.key_index = key_index
-        self.grad_iter = grad_iter
-        self.ema_momentum = ema_momentum
-        self.ema_backbone = ema_backbone
-        self.test_clip_len = test_clip_len
-        self.teacher = nn.ModuleDict({
-            part: copy.deepcopy(getattr(self, part))
-            for part in BRANCH_PARTS
-        })
-        self.teacher.requires_grad_(False)
-        # The counter lives in a buffer (saved with checkpoints) and, for
-        # decisions on the host without a device synchronisation, in a
-        # Python int kept equal to it (see _load_from_state_dict).
-        self.register_buffer('num_train_iters',
-                             torch.zeros((), dtype=torch.long))
-        self._train_iters = 0
-
-    # ------------------------------------------------------------------
-    # teacher
-    def init_weights(self) -> None:
-        """Initialise the student, then start the teacher as its copy."""
-        super().init_weights()
-        self.copy_student_to_teacher()
-
-    @torch.no_grad()
-    def copy_student_to_teacher(self) -> None:
-        """Set every teacher parameter and buffer to the student's."""
-        for part in BRANCH_PARTS:
-            self.teacher[part].load_state_dict(
-                getattr(self, part).state_dict())
-
-    def train(self, mode: bool = True) -> 'SMTC':
-        """Switch the student's mode; the teacher always stays in eval."""
-        super().train(mode)
-        self.teacher.eval()
-        return self
-
-    @property
-    def backbone_frozen(self) -> bool:
-        """Whether the current training iteration keeps the backbone fixed."""
-        return self._train_iters < self.grad_iter
-
-    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
-        """Load as usual, then mirror ``num_train_iters`` on the host."""
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
-        self._train_iters = int(self.num_train_iters)
-
-    @torch.no_grad()
-    def update_teacher(self, include_backbone: bool = True) -> None:
-        """One fused EMA step ``t = m * t + (1 - m) * s`` of all parameters.
-
-        Args:
-            include_backbone (bool): Also update the backbone (skipped while
-                it is frozen, where the update changes nothing).
-        """
-        parts = BRANCH_PARTS if include_backbone else BRANCH_PARTS[1:]
-        student = [
-            p for part in parts for p in getattr(self, part).parameters()
-        ]
-        teacher = [
-            p for part in parts for p in self.teacher[part].parameters()
-        ]
-        torch._foreach_mul_(teacher, self.ema_momentum)
-        torch._foreach_add_(teacher, student, alpha=1.0 - self.ema_momentum)
-
-    # ------------------------------------------------------------------
-    # forward
-    def forward(self,
-                inputs: torch.Tensor,
-                data_samples: Optional[List[VideoDataSample]] = None,
-                mode: str = 'tensor',
-                instance_noise: Optional[torch.Tensor] = None):
-        """Dispatch to ``loss``, ``predict`` or ``_forward`` (``tensor``).
-
-        Args:
-            inputs (Tensor | list): ``(B, T, 3, H, W)`` normalised clips;
-                ``predict`` also takes a list of lazy videos.
-            data_samples (list[VideoDataSample], optional): One per clip.
-            mode (str): ``'loss'``, ``'predict'`` or ``'tensor'``.
-            instance_noise (Tensor, optional): ``(B*T, S, P, C)`` noise of
-                the instance initialisation, ``tensor`` mode only.
-        """
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        if mode == 'tensor':
-            return self._forward(inputs, data_samples, instance_noise)
-        raise ValueError(f'Invalid mode {mode!r}: SMTC supports "loss", '
-                         '"predict" and "tensor"')
+                 teacher: Optional[dict] = None,
+                 **kwargs) -> None:
+        teacher = {
+            **dict(momentum=0.999, frozen_parts=('backbone', )),
+            **(teacher or {})
+        }
+        super().__init__(backbone, neck, head, teacher=teacher, **kwargs)
 
     def _forward(
         self,
@@ -253,6 +94,12 @@ class SMTC(BaseModel):
     ) -> Dict[str, torch.Tensor]:
         """Student outputs of every frame.
 
+        Args:
+            inputs: ``(B, T, 3, H, W)`` normalised clips.
+            data_samples: Unused.
+            instance_noise: ``(B*T, S, P, C)`` noise of the instance
+                initialisation; drawn from the global generator when None.
+
         Returns:
             dict[str, Tensor]: ``keys (B, T, C, h, w)`` (backbone keys
             before fusion, the official ``frame``), ``semantic_logits
@@ -261,196 +108,88 @@ class SMTC(BaseModel):
             ``instance_embeddings (B, T, S, P, D)`` (the official
             ``objects``: projected, L2-normalised instance slots).
         """
+        check_video_clips(inputs, type(self).__name__)
         return self._run_branch(inputs, instance_noise=instance_noise)
 
     def _run_branch(self,
                     inputs: torch.Tensor,
                     teacher: bool = False,
                     instance_noise: Optional[torch.Tensor] = None,
-                    freeze_backbone: bool = False) -> Dict[str, torch.Tensor]:
+                    frozen: bool = False) -> Dict[str, torch.Tensor]:
         """Backbone, neck and head of the student or of the teacher."""
-        _check_clips(inputs)
-        parts = self.teacher if teacher else dict(
-            backbone=self.backbone, neck=self.neck, head=self.head)
+        parts = self.branch(teacher)
         batch, frames = inputs.shape[:2]
-        with torch.set_grad_enabled(torch.is_grad_enabled()
-                                    and not freeze_backbone):
-            keys = self._extract_keys(parts['backbone'], inputs.flatten(0, 1))
-        keys = keys.unflatten(0, (batch, frames))
+        keys = self.extract_feat(inputs.flatten(0, 1), parts['backbone'],
+                                 frozen).unflatten(0, (batch, frames))
         fused = parts['neck'](keys)
         tokens = fused.flatten(3).transpose(2, 3).flatten(0, 1)
-        outputs = parts['head'](tokens, instance_noise)
         outputs = {
             name: value.unflatten(0, (batch, frames))
-            for name, value in outputs.items()
+            for name, value in parts['head'](tokens, instance_noise).items()
         }
         outputs['keys'] = keys
         return outputs
 
-    def _extract_keys(self, backbone: nn.Module,
-                      frames: torch.Tensor) -> torch.Tensor:
-        """``(N, 3, H, W)`` frames -> ``(N, C, h, w)`` backbone keys."""
-        feats = backbone(frames)
-        if isinstance(feats, (tuple, list)):
-            feats = feats[self.key_index]
-        if feats.dim() != 4:
-            raise ValueError('the backbone output selected by key_index='
-                             f'{self.key_index} must be (N, C, h, w), got '
-                             f'{tuple(feats.shape)}')
-        return feats
-
-    def loss(
-        self,
-        inputs: torch.Tensor,
-        data_samples: Optional[List[VideoDataSample]] = None
-    ) -> Dict[str, torch.Tensor]:
-        """Student and teacher forward, then the configured losses.
-
-        Returns:
-            dict[str, Tensor]: ``loss_semantic``, ``loss_instance`` and
-            ``loss_diversity`` for the configured loss modules.
-        """
-        losses = {name: getattr(self, f'{name}_loss') for name in LOSS_NAMES}
-        losses = {
-            name: module
-            for name, module in losses.items() if module is not None
-        }
-        if not losses:
-            raise RuntimeError('SMTC.loss needs at least one of '
-                               'semantic_loss, instance_loss, diversity_loss')
-        step = self._train_iters
-        if step > 0:
-            self.update_teacher(include_backbone=self.ema_backbone
-                                and step - 1 >= self.grad_iter)
-        student_out = self._run_branch(self._augment(inputs),
-                                       freeze_backbone=self.backbone_frozen)
+    def loss_inputs(
+        self, inputs: torch.Tensor,
+        data_samples: Optional[List[VideoDataSample]]
+    ) -> Tuple[Dict[str, torch.Tensor], Dict[str, torch.Tensor]]:
+        """Student and teacher outputs of two independently augmented views
+        (the teacher without autograd)."""
+        student_out = self._run_branch(self.augment(inputs),
+                                       frozen=self.backbone_frozen())
         with torch.no_grad():
-            teacher_out = self._run_branch(self._augment(inputs), teacher=True)
-        self.num_train_iters += 1
-        self._train_iters += 1
-        return {
-            f'loss_{name}': module(student_out, teacher_out)
-            for name, module in losses.items()
-        }
+            teacher_out = self._run_branch(self.augment(inputs), teacher=True)
+        return student_out, teacher_out
 
-    def _augment(self, inputs: torch.Tensor) -> torch.Tensor:
-        """Apply ``view_augment`` (a fresh draw on every call) if set."""
-        if self.view_augment is None:
-            return inputs
-        return self.view_augment(inputs)
+    def predict_clip(self,
+                     clip: torch.Tensor,
+                     generator: Optional[torch.Generator] = None
+                     ) -> Dict[str, torch.Tensor]:
+        """Per-slot masks of one clip (official inference post-processing).
 
-    @torch.no_grad()
-    def predict(
-        self,
-        inputs: Union[torch.Tensor, Sequence],
-        data_samples: Optional[List[VideoDataSample]] = None
-    ) -> List[VideoDataSample]:
-        """Per-frame semantic logits, instance masks and instance scores.
-
-        Each video is cut into clips of ``test_clip_len`` frames as the
-        official evaluation does (:func:`clip_frame_indices`); the cyclic
-        correlation therefore pairs a clip's first frame with its last.
+        The cyclic correlation of the neck pairs the clip's first frame with
+        its last, so results depend on the clip split (``test_clip_len``).
 
         Args:
-            inputs (Tensor | list): ``(B, T, 3, H, W)`` normalised videos, or
-                ``B`` lazy videos (e.g. ``LazyFrameSequence``: indexing with a
-                list of frame indices gives ``(t, H, W, 3)`` uint8), which
-                are read and normalised one clip at a time by the data
-                preprocessor's ``normalize_frames``.
-            data_samples (list[VideoDataSample], optional): One per video;
-                new ones are made when None.
+            clip: ``(t, 3, H, W)`` normalised frames.
+            generator: Source of the instance noise (per video); None draws
+                from the global generator.
 
         Returns:
-            list[VideoDataSample]: with, at the ``h x w`` feature grid
-            (the inference helpers resize):
+            dict[str, Tensor]: at the ``h x w`` feature grid, ``K = S * P``
+            slot-major (index ``s * P + p``):
 
-            - ``pred_semantic_logits`` (Tensor): ``(T, S, h, w)`` raw logits;
+            - ``pred_group_maps`` ``(t, S, h, w)``: raw semantic logits;
               their softmax over ``S`` is the official semantic mask.
-            - ``pred_instance_masks`` (Tensor): ``(T, S * P, h, w)`` soft
-              masks ``softmax_S(semantic) * softmax_P(instance)``, slot-major
-              (index ``s * P + p``).
-            - ``pred_instance_scores`` (Tensor): ``(T, S * P)`` cosine
-              similarity of each instance slot with its semantic slot (the
-              official eval keeps instances scoring >= 0.5).
-            - ``pred_instance_embeddings`` (Tensor): ``(T, S * P, D)``
-              L2-normalised instance embeddings (the head's
-              ``instance_embeddings``), used to link objects over time.
+            - ``pred_slot_masks`` ``(t, K, h, w)``: soft instance masks
+              ``softmax_S(semantic) * softmax_P(instance)``.
+            - ``pred_slot_scores`` ``(t, K)``: cosine similarity of each
+              instance slot with its semantic slot (the official evaluation
+              keeps instances scoring >= 0.5).
+            - ``pred_slot_embeddings`` ``(t, K, D)``: L2-normalised instance
+              embeddings, used to link objects over time.
         """
-        if isinstance(inputs, torch.Tensor):
-            _check_clips(inputs)
-            read_clip = _index_frames
-        else:
-            read_clip = self._read_lazy_clip
-        if data_samples is None:
-            data_samples = [VideoDataSample() for _ in range(len(inputs))]
-        if len(data_samples) != len(inputs):
-            raise ValueError(f'got {len(data_samples)} data samples for '
-                             f'{len(inputs)} videos')
-        for video, sample in zip(inputs, data_samples):
-            outputs = self._predict_video(video, read_clip)
-            (sample.pred_semantic_logits, sample.pred_instance_masks,
-             sample.pred_instance_scores,
-             sample.pred_instance_embeddings) = outputs
-        return data_samples
+        noise = None
+        if generator is not None:
+            noise = self.head.draw_instance_noise(len(clip), generator)
+        out = self._run_branch(clip[None], instance_noise=noise)
+        grid = out['keys'].shape[-2:]
+        slots = F.normalize(out['slots'][0], dim=-1)
+        instances = F.normalize(out['instance_slots'][0], dim=-1)
+        scores = torch.einsum('tsc,tspc->tsp', slots, instances)
+        semantic = out['semantic_logits'][0].softmax(dim=-2)
+        instance = out['instance_logits'][0].softmax(dim=-2)
+        masks = semantic.unsqueeze(-2) * instance
+        return dict(
+            pred_group_maps=out['semantic_logits'][0].unflatten(-1, grid),
+            pred_slot_masks=masks.flatten(1, 2).unflatten(-1, grid),
+            pred_slot_scores=scores.flatten(1, 2),
+            pred_slot_embeddings=out['instance_embeddings'][0].flatten(1, 2))
 
-    def _read_lazy_clip(self, video: Sequence,
-                        indices: List[int]) -> torch.Tensor:
-        """``(t, 3, H, W)`` normalised frames of a lazy video."""
-        normalize = getattr(self.data_preprocessor, 'normalize_frames', None)
-        if normalize is None:
-            raise TypeError(
-                'SMTC.predict got lazy videos but its data preprocessor '
-                f'{type(self.data_preprocessor).__name__} has no '
-                'normalize_frames; use VideoDataPreprocessor or pass a '
-                '(B, T, 3, H, W) tensor')
-        return normalize(video[indices])
-
-    def _predict_video(self, video, read_clip):
-        """Outputs of one video, ``(T, ...)`` each (see :meth:`predict`)."""
-        frames = len(video)
-        clip_len = self.test_clip_len or frames
-        semantic, masks, scores, embeddings = [], [], [], []
-        for indices in clip_frame_indices(frames, clip_len):
-            own = min(clip_len, frames - indices[0])
-            out = self._run_branch(read_clip(video, indices)[None])
-            grid = out['keys'].shape[-2:]
-            clip_semantic, clip_masks, clip_scores = _soft_masks(out)
-            semantic.append(clip_semantic[0, :own].unflatten(-1, grid))
-            masks.append(clip_masks[0, :own].unflatten(-1, grid))
-            scores.append(clip_scores[0, :own])
-            embeddings.append(out['instance_embeddings'][0, :own].flatten(
-                1, 2))
-        return (torch.cat(semantic), torch.cat(masks), torch.cat(scores),
-                torch.cat(embeddings))
-
-
-def _index_frames(video: torch.Tensor, indices: List[int]) -> torch.Tensor:
-    """``(t, 3, H, W)`` frames ``indices`` of a ``(T, 3, H, W)`` video."""
-    return video[indices]
-
-
-def _soft_masks(outputs: Dict[str, torch.Tensor]):
-    """Official inference post-processing of one clip's outputs.
-
-    Returns:
-        tuple[Tensor, Tensor, Tensor]: semantic logits ``(B, T, S, L)``,
-        instance masks ``(B, T, S*P, L)`` and scores ``(B, T, S*P)``.
-    """
-    slots = F.normalize(outputs['slots'], dim=-1)
-    instances = F.normalize(outputs['instance_slots'], dim=-1)
-    scores = torch.einsum('btsc,btspc->btsp', slots, instances)
-    semantic = outputs['semantic_logits'].softmax(dim=-2)
-    instance = outputs['instance_logits'].softmax(dim=-2)
-    masks = semantic.unsqueeze(-2) * instance
-    return (outputs['semantic_logits'], masks.flatten(2,
-                                                      3), scores.flatten(2, 3))
-
-
-def _check_clips(inputs: torch.Tensor) -> None:
-    """Fail loudly unless ``inputs`` is a ``(B, T, 3, H, W)`` tensor."""
-    if not isinstance(inputs, torch.Tensor):
-        raise TypeError('SMTC expects inputs as a (B, T, 3, H, W) tensor, '
-                        f'got {type(inputs).__name__}')
-    if inputs.dim() != 5 or inputs.shape[2] != 3:
-        raise ValueError('SMTC expects inputs of shape (B, T, 3, H, W), '
-                         f'got {tuple(inputs.shape)}')
+    def video_fields(self) -> Dict[str, torch.Tensor]:
+        """``pred_slot_groups`` ``(K,)``: the semantic slot of each instance
+        slot (``k // P``)."""
+        return dict(pred_slot_groups=torch.arange(
+            self.head.num_slots * self.head.num_instances) //
+                    self.head.num_instances)

@@ -4,12 +4,8 @@ A backbone never trusts the key names of a foreign checkpoint. It publishes a
 :class:`KeyMap` (``source key -> module key``, plus the source prefixes it
 deliberately leaves unused) and :func:`load_mapped_checkpoint` does the rest:
 
-1. :func:`read_checkpoint` -- ``torch.load(..., weights_only=True)``; only
-   tensors, containers and the allow-list of
-   :data:`mmsmtc.engine.checkpoint.CHECKPOINT_SAFE_GLOBALS` (what MMEngine
-   training checkpoints store, and ``argparse.Namespace``, the ``args`` entry
-   of a DINO training checkpoint) are unpickled. Anything else is refused
-   with a pointer to ``tools/model_converters/dino_to_mmsmtc.py``.
+1. :func:`mmsmtc.utils.checkpoint.read_checkpoint` -- weights-only loading
+   with mmsmtc's allow-list; anything else is refused, naming the file.
 2. :func:`select_state_dict` -- picks ``teacher``/``student`` from a DINO
    training checkpoint (or ``state_dict``/``model_state_dict``/``model``) and
    strips the wrapper prefixes ``module.``, ``backbone.`` and ``encoder.``.
@@ -18,7 +14,6 @@ deliberately leaves unused) and :func:`load_mapped_checkpoint` does the rest:
    and reports loaded / missing / unexpected / ignored keys.
 """
 import logging
-import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Mapping, Tuple, Union
@@ -27,24 +22,14 @@ import torch
 from mmengine.logging import print_log
 from torch import nn
 
-from mmsmtc.engine.checkpoint import CHECKPOINT_SAFE_GLOBALS
+from mmsmtc.utils.checkpoint import (CheckpointError, nested_state_dict,
+                                     read_checkpoint)
 
 #: Prefixes added by DDP (``module.``), DINO's MultiCropWrapper
 #: (``backbone.``) and the official SMTC model (``encoder.``).
 WRAPPER_PREFIXES = ('module.', 'backbone.', 'encoder.')
 #: Entries of a training checkpoint that hold one network each.
 TRAINING_CHECKPOINT_NETWORKS = ('teacher', 'student')
-#: Entries under which common checkpoint formats nest the state dict.
-NESTED_STATE_DICT_KEYS = ('state_dict', 'model_state_dict', 'model')
-#: Marks torch's ``weights_only`` refusal of a pickled Python object.
-UNSAFE_GLOBAL_MARK = 'GLOBAL'
-CONVERTER_HINT = ('convert it once with '
-                  'tools/model_converters/dino_to_mmsmtc.py --allow-pickle '
-                  '(only for a file you trust)')
-
-
-class CheckpointError(ValueError):
-    """A checkpoint that cannot be loaded into a backbone as asked."""
 
 
 @dataclass
@@ -79,59 +64,6 @@ class LoadReport:
                 more = f' (+{len(keys) - 10} more)' if len(keys) > 10 else ''
                 lines.append(f'{name} {len(keys)}: {shown}{more}')
         return '\n'.join(lines)
-
-
-def read_checkpoint(path: Union[str, Path],
-                    allow_pickle: bool = False) -> Mapping:
-    """Load a checkpoint file onto the CPU.
-
-    Args:
-        path: the ``.pth`` file.
-        allow_pickle: unpickle arbitrary Python objects
-            (``weights_only=False``). Only the converter offers this, for
-            files the user trusts.
-
-    Returns:
-        The top-level mapping stored in the file.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f'checkpoint {path} does not exist')
-    try:
-        with torch.serialization.safe_globals(CHECKPOINT_SAFE_GLOBALS):
-            checkpoint = torch.load(
-                path, map_location='cpu', weights_only=not allow_pickle)
-    except pickle.UnpicklingError as error:
-        if UNSAFE_GLOBAL_MARK not in str(error):
-            raise CheckpointError(
-                f'{path} is not a readable PyTorch checkpoint (if it is an '
-                f'old pickle you trust, {CONVERTER_HINT}): '
-                f'{_torch_detail(error)}') from error
-        raise CheckpointError(
-            f'checkpoint {path} stores Python objects other than tensors, '
-            f'so it is not loaded for safety; {CONVERTER_HINT}. '
-            f'torch said: {_torch_detail(error)}') from error
-    except Exception as error:  # corrupt files fail in many ways
-        raise CheckpointError(
-            f'{path} is not a readable PyTorch checkpoint: '
-            f'{type(error).__name__}: {error}') from error
-    if not isinstance(checkpoint, Mapping):
-        raise CheckpointError(
-            f'checkpoint {path} holds a {type(checkpoint).__name__}, '
-            'expected a dict of tensors')
-    return checkpoint
-
-
-def _torch_detail(error: pickle.UnpicklingError) -> str:
-    """The part of torch's ``weights_only`` message that says what failed
-    (the offending global or opcode), without torch's generic advice."""
-    text = ' '.join(str(error).split())
-    marker = 'WeightsUnpickler error:'
-    if marker in text:
-        text = text.split(marker, 1)[1]
-    for advice in (' Please use', ' Check the documentation'):
-        text = text.split(advice)[0]
-    return text.strip()
 
 
 def strip_wrapper_prefixes(key: str) -> str:
@@ -170,10 +102,7 @@ def select_state_dict(checkpoint: Mapping,
                 f'network (it has {sorted(checkpoint)})')
         checkpoint = checkpoint[which]
     else:
-        for nested in NESTED_STATE_DICT_KEYS:
-            if isinstance(checkpoint.get(nested), Mapping):
-                checkpoint = checkpoint[nested]
-                break
+        checkpoint = nested_state_dict(checkpoint)
     state = {}
     for key, value in checkpoint.items():
         if not isinstance(value, torch.Tensor):

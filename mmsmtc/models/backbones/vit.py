@@ -23,11 +23,11 @@ from timm.layers import DropPath, PatchEmbed
 from timm.models.vision_transformer import Attention, Block
 from torch import nn
 
+from mmsmtc.ops import linear, resize_to_multiple
 from mmsmtc.registry import MODELS
-from mmsmtc.ops import linear
 from ..layers import Linear, use_fast_cpu_linear
 from .checkpoint_key_map import KeyMap
-from .image_input import check_image_batch, resize_to_multiple
+from .image_input import check_image_batch
 from .key_mapped_backbone import KeyMappedBackbone
 from .pos_embed import interpolate_pos_embed_dino
 
@@ -75,17 +75,17 @@ class VisionTransformer(KeyMappedBackbone):
 
     Freezing: ``frozen=True`` (or :meth:`freeze`) sets every parameter's
     ``requires_grad`` to False and runs the whole encoder under
-    ``torch.no_grad()``, so no graph is built for it (the official SMTC
-    code back-propagates through the encoder while its learning rate is 0
-    and throws the gradient away). :meth:`unfreeze` turns gradients back
-    on; SMTC calls it at ``grad_iter``. Build unfrozen when the optimizer
-    constructor drops ``requires_grad=False`` parameters (mmsmtc's
-    ``SMTCOptimWrapperConstructor`` does): then freeze a forward with
-    ``torch.set_grad_enabled(False)`` around the call instead, which builds
-    no graph either. Freezing does
-    not touch train/eval mode: stochastic depth (``drop_path_rate``) stays
-    active in training mode, as in the official code (DINO's default
-    ``drop_path_rate=0.1``; SMTC trains with it).
+    ``torch.no_grad()``, so no graph is built for it; :meth:`unfreeze` turns
+    gradients back on. A model whose encoder is fixed only for its first
+    training steps (SMTC's ``frozen_backbone_iters``, :class:`BaseVideoSSL`)
+    keeps it unfrozen -- the optimiser constructor must see its parameters
+    -- and runs those forwards under ``torch.set_grad_enabled(False)``
+    instead, which builds no graph either (the official SMTC code
+    back-propagates through the encoder while its learning rate is 0 and
+    throws the gradient away). Freezing does not touch train/eval mode:
+    stochastic depth (``drop_path_rate``) stays active in training mode, as
+    in the official code (DINO's default ``drop_path_rate=0.1``; SMTC trains
+    with it).
 
     Stochastic depth without the dropped work (``skip_dropped_paths``): in
     training mode a residual branch (attention or MLP) that timm's
@@ -302,7 +302,7 @@ class VisionTransformer(KeyMappedBackbone):
 
     def _resize_to_patch_multiple(self, images: torch.Tensor) -> torch.Tensor:
         resized = resize_to_multiple(images, self.patch_size,
-                                     type(self).__name__)
+                                     f'{type(self).__name__} input images')
         if resized is not images and not self._resize_logged:
             print_log(
                 f'{type(self).__name__}: input size '

@@ -1,3 +1,3 @@
-from .video_data_preprocessor import VideoDataPreprocessor, resize_to_multiple
+from .video_data_preprocessor import VideoDataPreprocessor
 
-__all__ = ['VideoDataPreprocessor', 'resize_to_multiple']
+__all__ = ['VideoDataPreprocessor']

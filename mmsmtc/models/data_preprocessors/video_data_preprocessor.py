@@ -3,42 +3,11 @@ from typing import Optional, Sequence, Union
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from mmengine.logging import print_log
 from mmengine.model import BaseDataPreprocessor
 
+from mmsmtc.ops import resize_to_multiple
 from mmsmtc.registry import MODELS
-
-
-def resize_to_multiple(frames: torch.Tensor, stride: int) -> torch.Tensor:
-    """Resize frames to the largest multiple of ``stride`` not above them.
-
-    The label-propagation protocol rule: bilinear, ``align_corners=False``,
-    no anti-aliasing, to ``(H // stride * stride, W // stride * stride)``.
-    Frames already of that size are returned unchanged.
-
-    Args:
-        frames: ``(..., C, H, W)`` float frames.
-        stride: The patch size or map scale.
-
-    Returns:
-        torch.Tensor: ``(..., C, H', W')`` frames.
-
-    Raises:
-        ValueError: If a side is smaller than ``stride``.
-    """
-    height, width = frames.shape[-2:]
-    target = (height // stride * stride, width // stride * stride)
-    if min(target) == 0:
-        raise ValueError(f'frames of size {height}x{width} are smaller than '
-                         f'the stride {stride}')
-    if target == (height, width):
-        return frames
-    lead = frames.shape[:-3]
-    flat = frames.reshape(-1, *frames.shape[-3:])
-    resized = F.interpolate(
-        flat, size=target, mode='bilinear', align_corners=False)
-    return resized.reshape(*lead, *resized.shape[-3:])
 
 
 @MODELS.register_module()
@@ -61,7 +30,7 @@ class VideoDataPreprocessor(BaseDataPreprocessor):
         std (Sequence[float]): RGB standard deviations, 0-255 scale.
         size_multiple (int, optional): When set, normalised frames are
             bilinearly resized to the largest multiple of it (see
-            :func:`resize_to_multiple`), logged once per frame size.
+            :func:`mmsmtc.ops.resize_to_multiple`), logged once per frame size.
     """
 
     def __init__(self,

@@ -1,7 +1,7 @@
-"""Object discovery post-processing: SMTC candidates -> video objects."""
-from .background import BACKGROUND_RULES, background_slots
+"""Object discovery post-processing: per-frame slot masks -> video objects."""
+from .background import BACKGROUND_RULES, background_groups
 from .candidates import VideoCandidates, extract_candidates
-from .inputs import DiscoveryInputs, check_discovery_inputs
+from .inputs import SLOT_FIELDS, DiscoveryInputs, check_discovery_inputs
 from .linking import TrackLinker, pairwise_label_iou
 from .post_processor import DiscoveredObjects, ObjectDiscoveryPostProcessor
 from .selection import rank_tracks, render_id_maps, track_selection_scores
@@ -11,9 +11,9 @@ from .single_object import (FOREGROUND_RULES, SingleObjectPostProcessor,
 
 __all__ = [
     'BACKGROUND_RULES', 'DiscoveredObjects', 'DiscoveryInputs',
-    'FOREGROUND_RULES', 'ObjectDiscoveryPostProcessor',
+    'FOREGROUND_RULES', 'ObjectDiscoveryPostProcessor', 'SLOT_FIELDS',
     'SingleObjectPostProcessor', 'TrackLinker', 'VideoCandidates',
-    'background_slots', 'check_discovery_inputs', 'extract_candidates',
+    'background_groups', 'check_discovery_inputs', 'extract_candidates',
     'foreground_from_tracks', 'oracle_best_track_foreground',
     'pairwise_label_iou', 'rank_tracks', 'render_id_maps',
     'track_selection_scores'

@@ -1,5 +1,5 @@
 """Per-frame candidate extraction: upsample, arg-max, count pixels."""
-from typing import NamedTuple, Tuple
+from typing import NamedTuple, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -9,22 +9,19 @@ CHANNEL_CHUNK = 16
 
 
 class VideoCandidates(NamedTuple):
-    """Hard candidate assignment of every pixel of a video.
-
-    ``N = S * P`` candidates per frame, candidate ``c = s * P + p``.
+    """Hard assignment of every pixel of a video to one of ``K`` masks.
 
     Attributes:
-        labels: ``(T, H, W)`` int32 candidate of every pixel.
-        areas: ``(T, N)`` int64 pixels of each candidate.
-        slot_border_pixels: ``(S,)`` int64 frame-border pixels whose
-            semantic arg-max is each slot, summed over frames.
-        slot_areas: ``(S,)`` int64 pixels whose semantic arg-max is each
-            slot, summed over frames.
+        labels: ``(T, H, W)`` int32 mask of every pixel.
+        areas: ``(T, K)`` int64 pixels of each mask.
+        group_border_pixels: ``(G,)`` int64 frame-border pixels of each
+            group of masks, summed over frames.
+        group_areas: ``(G,)`` int64 pixels of each group, summed over frames.
     """
     labels: torch.Tensor
     areas: torch.Tensor
-    slot_border_pixels: torch.Tensor
-    slot_areas: torch.Tensor
+    group_border_pixels: torch.Tensor
+    group_areas: torch.Tensor
 
 
 def upsampled_argmax(maps: torch.Tensor,
@@ -72,42 +69,51 @@ def border_pixels(ids: torch.Tensor) -> torch.Tensor:
         [ids[0], ids[-1], ids[1:-1, 0], ids[1:-1, -1]])
 
 
-def extract_candidates(semantic: torch.Tensor, instance_masks: torch.Tensor,
-                       frame_size: Tuple[int, int]) -> VideoCandidates:
-    """Assign every pixel of every frame to its most probable candidate.
+def extract_candidates(masks: torch.Tensor,
+                       frame_size: Tuple[int, int],
+                       groups: torch.Tensor,
+                       group_maps: Optional[torch.Tensor] = None
+                       ) -> VideoCandidates:
+    """Assign every pixel of every frame to its most probable mask.
 
-    Frame by frame (bounded memory): the ``S * P`` instance maps are
-    upsampled bilinearly to ``frame_size`` and each pixel takes the arg-max
-    candidate (the lowest index on ties); the semantic maps are upsampled
-    the same way and their arg-max counted on the frame border and overall,
-    for the background rule.
+    Frame by frame (bounded memory): the ``K`` masks are upsampled
+    bilinearly to ``frame_size`` and each pixel takes the arg-max mask (the
+    lowest index on ties). The group of a pixel, counted on the frame border
+    and overall for the background rule, is the arg-max of the group maps
+    upsampled the same way when they are given (SMTC: its semantic slots),
+    else the group of the pixel's mask.
 
     Args:
-        semantic: ``(T, S, h, w)`` semantic logits or probabilities (the
-            arg-max is the same for both up to interpolation rounding).
-        instance_masks: ``(T, S, P, h, w)`` instance probabilities.
+        masks: ``(T, K, h, w)`` soft masks.
         frame_size: ``(H, W)``.
+        groups: ``(K,)`` int64 group of each mask, ``0..G-1``.
+        group_maps: Optional ``(T, G, h, w)`` group logits or probabilities
+            (the arg-max is the same for both up to interpolation rounding).
 
     Returns:
         VideoCandidates: labels and pixel counts.
     """
-    frames, slots, instances = instance_masks.shape[:3]
-    num_candidates = slots * instances
-    device = instance_masks.device
+    frames, num_masks = masks.shape[:2]
+    num_groups = int(groups.max()) + 1
+    device = masks.device
+    groups = groups.to(device)
     labels = torch.empty((frames, ) + tuple(frame_size), dtype=torch.int32,
                          device=device)
-    areas = torch.empty((frames, num_candidates), dtype=torch.int64,
+    areas = torch.empty((frames, num_masks), dtype=torch.int64,
                         device=device)
-    slot_border = torch.zeros(slots, dtype=torch.int64, device=device)
-    slot_areas = torch.zeros(slots, dtype=torch.int64, device=device)
+    group_border = torch.zeros(num_groups, dtype=torch.int64, device=device)
+    group_areas = torch.zeros(num_groups, dtype=torch.int64, device=device)
     for frame in range(frames):
-        frame_labels = upsampled_argmax(instance_masks[frame].flatten(0, 1),
-                                        frame_size)
+        frame_labels = upsampled_argmax(masks[frame], frame_size)
         labels[frame] = frame_labels
         areas[frame] = torch.bincount(
-            frame_labels.flatten(), minlength=num_candidates)
-        slot_ids = upsampled_argmax(semantic[frame], frame_size)
-        slot_areas += torch.bincount(slot_ids.flatten(), minlength=slots)
-        slot_border += torch.bincount(
-            border_pixels(slot_ids), minlength=slots)
-    return VideoCandidates(labels, areas, slot_border, slot_areas)
+            frame_labels.flatten(), minlength=num_masks)
+        if group_maps is None:
+            group_ids = groups[frame_labels]
+        else:
+            group_ids = upsampled_argmax(group_maps[frame], frame_size)
+        group_areas += torch.bincount(group_ids.flatten(),
+                                      minlength=num_groups)
+        group_border += torch.bincount(
+            border_pixels(group_ids), minlength=num_groups)
+    return VideoCandidates(labels, areas, group_border, group_areas)

@@ -1,4 +1,4 @@
-"""Linking per-frame candidates into video tracks (Hungarian matching)."""
+"""Linking per-frame masks into video tracks (Hungarian matching)."""
 from typing import Dict, List, Optional
 
 import torch
@@ -30,35 +30,37 @@ def pairwise_label_iou(labels_a: torch.Tensor, labels_b: torch.Tensor,
 
 
 class TrackLinker:
-    """Greedy-in-time, Hungarian-per-frame linking of candidates.
+    """Greedy-in-time, Hungarian-per-frame linking of masks.
 
     Frame by frame, every open track (seen within the last ``max_gap``
-    frames) is compared with every valid candidate of the frame by the
-    affinity
+    frames) is compared with every valid mask (candidate) of the frame by
+    the affinity
 
-    ``A = (w_iou * IoU + w_emb * max(cos, 0) + w_sem * [same s] + w_inst *
-    [same (s, p)]) / (w_iou + w_emb + w_sem + w_inst)``
+    ``A = (w_iou * IoU + w_emb * max(cos, 0) + w_group * [same group] +
+    w_mask * [same mask index]) / (w_iou + w_emb + w_group + w_mask)``
 
     where IoU is taken with the track's mask in the frame it was last seen,
     ``cos`` between the track's embedding (the normalised sum of its
     candidates' normalised embeddings) and the candidate's, and the last two
-    terms compare the slot indices of the track's last candidate with the
-    candidate's (SMTC initialises semantic slots from the same learnt means
-    in every frame, so ``s`` tends to persist; instance slots are drawn
-    around them with fresh noise, so ``p`` does not). The embedding term
-    and its weight drop out when no embeddings are given. The Hungarian
-    algorithm maximises the total affinity; a matched pair is accepted when
-    ``A >= link_threshold``; every other candidate starts a new track.
+    terms compare the track's last candidate with the candidate: the same
+    group of masks (SMTC: semantic slot, initialised from the same learnt
+    means in every frame, so it tends to persist), the same mask index
+    (SMTC's instance slots are drawn around their semantic slot with fresh
+    noise, so theirs does not persist; recurrent slots do). The embedding
+    term and its weight drop out when no embeddings are given. The
+    Hungarian algorithm maximises the total affinity; a matched pair is
+    accepted when ``A >= link_threshold``; every other candidate starts a
+    new track.
 
     Args:
         iou_weight (float): ``w_iou``. Defaults to 1.0.
         embedding_weight (float): ``w_emb``. Defaults to 1.0.
-        semantic_slot_weight (float): ``w_sem``. Defaults to 0.5.
-        instance_slot_weight (float): ``w_inst``. Defaults to 0.0.
+        same_group_weight (float): ``w_group``. Defaults to 0.5.
+        same_mask_weight (float): ``w_mask``. Defaults to 0.0.
         link_threshold (float): Least affinity of an accepted match, in
             ``[0, 1]``. Defaults to 0.3: without embeddings, a candidate
-            of the track's semantic slot links even without overlap (slot
-            identity alone scores 1/3) when nothing matches better.
+            of the track's group links even without overlap (the group
+            alone scores 1/3) when nothing matches better.
         max_gap (int, optional): A track unseen for more than ``max_gap``
             frames is closed (``1``: only the previous frame); None never
             closes tracks. Defaults to 15.
@@ -67,15 +69,15 @@ class TrackLinker:
     def __init__(self,
                  iou_weight: float = 1.0,
                  embedding_weight: float = 1.0,
-                 semantic_slot_weight: float = 0.5,
-                 instance_slot_weight: float = 0.0,
+                 same_group_weight: float = 0.5,
+                 same_mask_weight: float = 0.0,
                  link_threshold: float = 0.3,
                  max_gap: Optional[int] = 15) -> None:
         self.weights = dict(
             iou=iou_weight,
             embedding=embedding_weight,
-            semantic_slot=semantic_slot_weight,
-            instance_slot=instance_slot_weight)
+            same_group=same_group_weight,
+            same_mask=same_mask_weight)
         for name, weight in self.weights.items():
             if not weight >= 0:
                 raise ValueError(f'{name}_weight must be >= 0, got {weight}')
@@ -93,19 +95,18 @@ class TrackLinker:
     def __call__(self,
                  labels: torch.Tensor,
                  valid: torch.Tensor,
-                 instances_per_slot: int,
+                 groups: torch.Tensor,
                  embeddings: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Link the valid candidates of all frames into tracks.
 
         Args:
-            labels: ``(T, H, W)`` candidate of every pixel, ids in
-                ``[0, N)``.
-            valid: ``(T, N)`` bool, which candidates may join a track.
-            instances_per_slot: ``P`` (candidate ``c`` is slot ``c // P``).
-            embeddings: Optional ``(T, N, D)`` candidate embeddings.
+            labels: ``(T, H, W)`` mask of every pixel, ids in ``[0, N)``.
+            valid: ``(T, N)`` bool, which masks may join a track.
+            groups: ``(N,)`` int64 group of each mask.
+            embeddings: Optional ``(T, N, D)`` mask embeddings.
 
         Returns:
-            Tensor: ``(T, N)`` int64 track index of every candidate, -1 for
+            Tensor: ``(T, N)`` int64 track index of every mask, -1 for
             invalid ones; tracks are numbered in order of their start.
         """
         num_candidates = valid.shape[1]
@@ -118,7 +119,7 @@ class TrackLinker:
             if open_tracks and len(candidates):
                 affinity = self._affinity(labels, frame, candidates,
                                           open_tracks, state, embeddings,
-                                          instances_per_slot, num_candidates)
+                                          groups, num_candidates)
                 rows, cols = linear_sum_assignment(-affinity.numpy())
                 matches = {
                     int(candidates[col]): open_tracks[row]
@@ -135,7 +136,7 @@ class TrackLinker:
     def _affinity(self, labels: torch.Tensor, frame: int,
                   candidates: torch.Tensor, open_tracks: List[int],
                   state: '_TrackState', embeddings: Optional[torch.Tensor],
-                  instances_per_slot: int,
+                  groups: torch.Tensor,
                   num_candidates: int) -> torch.Tensor:
         """``(A, C)`` float64 affinity of open tracks and candidates (CPU)."""
         previous = torch.tensor(
@@ -154,11 +155,10 @@ class TrackLinker:
                 embeddings.device)], dim=1)
             terms['embedding'] = (track_emb @ cand_emb.T).clamp(
                 min=0).double().cpu()
-        terms['semantic_slot'] = (
-            previous[:, None] // instances_per_slot ==
-            candidates[None] // instances_per_slot).double()
-        terms['instance_slot'] = (previous[:, None] ==
-                                  candidates[None]).double()
+        groups = groups.cpu()
+        terms['same_group'] = (groups[previous][:, None] ==
+                               groups[candidates][None]).double()
+        terms['same_mask'] = (previous[:, None] == candidates[None]).double()
         total = sum(self.weights[name] for name in terms)
         return sum(self.weights[name] * term
                    for name, term in terms.items()) / total

@@ -11,7 +11,7 @@ from typing import Optional, Union
 import numpy as np
 import torch
 
-from mmsmtc.registry import MODELS
+from mmsmtc.registry import TASK_UTILS
 from mmsmtc.structures import VideoDataSample
 from .post_processor import ObjectDiscoveryPostProcessor
 
@@ -116,13 +116,14 @@ def oracle_best_track_foreground(
     return (id_maps == best).to(torch.uint8)
 
 
-@MODELS.register_module()
+@TASK_UTILS.register_module()
 class SingleObjectPostProcessor:
     """Discover objects, then keep one foreground mask per frame.
 
     Args:
         discovery (dict | ObjectDiscoveryPostProcessor): The multi-object
-            discovery (config of :class:`ObjectDiscoveryPostProcessor`).
+            discovery (config of :class:`ObjectDiscoveryPostProcessor`, its
+            ``type`` optional).
             Defaults to its defaults.
         rule (str): Ground-truth-free rule of
             :func:`foreground_from_tracks`. Defaults to ``'union'``.
@@ -138,7 +139,8 @@ class SingleObjectPostProcessor:
         if discovery is None:
             discovery = ObjectDiscoveryPostProcessor()
         elif isinstance(discovery, dict):
-            discovery = ObjectDiscoveryPostProcessor(**discovery)
+            discovery = TASK_UTILS.build(
+                {'type': 'ObjectDiscoveryPostProcessor', **discovery})
         self.discovery = discovery
         self.rule = rule
 

@@ -7,6 +7,7 @@ from mmengine.model import BaseModule
 from torch import nn
 
 from mmsmtc.registry import MODELS
+from ..utils import randn_like_device
 
 AREA_SOURCES = ('logits', 'softmax')
 
@@ -207,6 +208,14 @@ class TwoStageSlotAttention(BaseModule):
                              f'P, C), got {tuple(instance_noise.shape)}')
         init = self.slots_mu + self.slots_log_std.exp() * instance_noise
         return init if self.learnable_instance_std else init.detach()
+
+    def draw_instance_noise(self, num_frames: int,
+                            generator: torch.Generator) -> torch.Tensor:
+        """``(N, S, P, C)`` standard normal noise from ``generator`` (e.g. a
+        per-video CPU generator), on the head's device and dtype."""
+        shape = (num_frames, self.num_slots, self.num_instances,
+                 self.in_channels)
+        return randn_like_device(shape, generator, self.slots_mu)
 
     def semantic_area(self, semantic_logits: torch.Tensor) -> torch.Tensor:
         """Binary area of each semantic slot, ``(N, S, L)`` float 0/1."""

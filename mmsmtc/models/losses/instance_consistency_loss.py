@@ -86,6 +86,8 @@ class InstanceConsistencyLoss(nn.Module):
 
     Args:
         loss_weight: Factor of the loss (official: 1).
+        loss_name: Key of the loss in the loss dict (default
+            ``'loss_instance'``).
         margin: Similarity margin of the negatives (official: 0.5).
         assignment_threshold: See :func:`valid_instance_mask`.
         area_threshold: See :func:`valid_instance_mask`.
@@ -104,6 +106,7 @@ class InstanceConsistencyLoss(nn.Module):
 
     def __init__(self,
                  loss_weight: float = 1.0,
+                 loss_name: str = 'loss_instance',
                  margin: float = 0.5,
                  assignment_threshold: float = 0.3,
                  area_threshold: float = 0.2,
@@ -111,6 +114,7 @@ class InstanceConsistencyLoss(nn.Module):
                  max_enumerated_instances: int = MAX_ENUMERATED_SIZE):
         super().__init__()
         self.loss_weight = loss_weight
+        self.loss_name = loss_name
         self.margin = margin
         self.assignment_threshold = assignment_threshold
         self.area_threshold = area_threshold

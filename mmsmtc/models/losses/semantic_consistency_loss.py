@@ -62,6 +62,8 @@ class SemanticConsistencyLoss(nn.Module):
     Args:
         loss_weight: Factor of the loss (official ``cons_scale``: 1; the
             official ``bi_cons`` flag switches the loss on).
+        loss_name: Key of the loss in the loss dict (default
+            ``'loss_semantic'``).
         eps: Entropic regularisation of the Sinkhorn plan (official: 0.05).
         num_iters: Sinkhorn iterations (official: 3).
 
@@ -76,6 +78,7 @@ class SemanticConsistencyLoss(nn.Module):
 
     def __init__(self,
                  loss_weight: float = 1.0,
+                 loss_name: str = 'loss_semantic',
                  eps: float = 0.05,
                  num_iters: int = 3):
         super().__init__()
@@ -84,6 +87,7 @@ class SemanticConsistencyLoss(nn.Module):
         if num_iters < 1:
             raise ValueError(f'num_iters must be at least 1, got {num_iters}')
         self.loss_weight = loss_weight
+        self.loss_name = loss_name
         self.eps = eps
         self.num_iters = num_iters
 

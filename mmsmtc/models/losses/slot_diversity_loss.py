@@ -29,6 +29,8 @@ class SlotDiversityLoss(nn.Module):
     Args:
         loss_weight: Factor of the loss (official ``ent_scale``: 1; the
             official ``entro_cons`` flag switches the loss on).
+        loss_name: Key of the loss in the loss dict (default
+            ``'loss_diversity'``).
 
     Inputs:
         - ``student_out['semantic_logits']``: ``(B, T, S, N)``, ``S >= 2``.
@@ -37,9 +39,11 @@ class SlotDiversityLoss(nn.Module):
         Tensor: scalar float32 loss.
     """
 
-    def __init__(self, loss_weight: float = 1.0):
+    def __init__(self, loss_weight: float = 1.0,
+                 loss_name: str = 'loss_diversity'):
         super().__init__()
         self.loss_weight = loss_weight
+        self.loss_name = loss_name
 
     def forward(self,
                 student_out: Mapping[str, Tensor],

@@ -1,13 +1,34 @@
 """Backbone-agnostic label propagation over a stream of frames."""
-from typing import Iterable, Iterator, List, Optional, Tuple, Union
+from typing import Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.model import BaseModule
 
-from mmsmtc.apis.propagation import StreamingLabelPropagation
+from mmsmtc.ops.propagation import StreamingLabelPropagation
 from mmsmtc.registry import MODELS
+
+#: Cells the feature map may differ from the label grid by, per side: the
+#: rounding of the grid (``floor`` or ``ceil`` of ``size / stride``).
+GRID_ROUNDING_CELLS = 1
+
+
+def check_feature_grid(feature_grid: Sequence[int],
+                       label_grid: Sequence[int]) -> None:
+    """Refuse a feature map that is not on the label grid up to rounding.
+
+    Raises:
+        ValueError: If a side differs by more than
+            :data:`GRID_ROUNDING_CELLS`, naming both grids.
+    """
+    if any(abs(int(a) - int(b)) > GRID_ROUNDING_CELLS
+           for a, b in zip(feature_grid, label_grid)):
+        raise ValueError(
+            f'the backbone gives a {feature_grid[0]}x{feature_grid[1]} '
+            f'feature map but the label grid is {label_grid[0]}x'
+            f'{label_grid[1]}: the segmentor\'s stride does not match the '
+            'backbone (set stride to its output stride, or feature_upsample)')
 
 
 @MODELS.register_module()
@@ -83,7 +104,13 @@ class LabelPropagator(BaseModule):
             grid_size: The label grid ``(h, w)``.
 
         Returns:
-            torch.Tensor: ``(B, C, h, w)`` features (not L2-normalised).
+            torch.Tensor: ``(B, C, h, w)`` features (not L2-normalised); a
+            map one cell off the grid (the grid's rounding, e.g. ``ceil``
+            for JHMDB) is resampled bilinearly.
+
+        Raises:
+            ValueError: If the feature map is further off the label grid (a
+                stride that does not match the backbone).
         """
         outputs = self.backbone(frames.to(self._device(frames)))
         if isinstance(outputs, torch.Tensor):
@@ -97,6 +124,7 @@ class LabelPropagator(BaseModule):
                 mode='bilinear',
                 align_corners=False)
         if tuple(feats.shape[-2:]) != tuple(grid_size):
+            check_feature_grid(feats.shape[-2:], grid_size)
             feats = F.interpolate(
                 feats, size=tuple(grid_size), mode='bilinear',
                 align_corners=False)

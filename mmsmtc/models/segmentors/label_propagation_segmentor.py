@@ -5,31 +5,19 @@ import numpy as np
 import torch
 from torch import nn
 
-from mmsmtc.apis.propagation import (first_frame_labels, joint_label_maps,
-                                     joints_to_grid, label_grid_size,
-                                     read_out_keypoints, resize_frames,
-                                     soft_labels_to_ids)
+from mmsmtc.ops.propagation import (first_frame_labels, joint_label_maps,
+                                    joints_to_grid, label_grid_size,
+                                    read_out_keypoints, soft_labels_to_ids)
 from mmsmtc.registry import MODELS
-from mmsmtc.structures import VideoDataSample
-from .base import PredictOnlySegmentor
-from .checkpoint_fit import load_strict, read_state_dict, select_prefix
+from mmsmtc.structures import VideoDataSample, video_name
+from .base import BaseVideoSegmentor
 
 #: What the propagated labels are and how they are read out.
 LABEL_TYPES = ('instances', 'classes', 'keypoints')
-#: Checkpoint prefixes of the encoder: an mmsmtc SMTC checkpoint's student
-#: or EMA teacher, or a checkpoint of this segmentor.
-ENCODER_PREFIXES = dict(
-    student='backbone.', teacher='teacher.backbone.',
-    segmentor='propagator.backbone.')
-
-
-def video_name(sample: VideoDataSample) -> str:
-    """The sample's ``video_name`` for messages."""
-    return str(sample.metainfo.get('video_name', '<unnamed video>'))
 
 
 @MODELS.register_module()
-class LabelPropagationSegmentor(PredictOnlySegmentor):
+class LabelPropagationSegmentor(BaseVideoSegmentor):
     """Propagate frame-0 labels through each test video.
 
     Call graph of ``predict`` for one video (``T`` frames of ``H x W``)::
@@ -63,9 +51,14 @@ class LabelPropagationSegmentor(PredictOnlySegmentor):
         num_classes (int): Classes of ``'classes'`` labels (VIP: 20).
         keypoint_topk (int): Cells averaged per joint (3).
         frame_batch_size (int): Frames decoded and normalised together.
-        checkpoint_branch (str): Which encoder of an SMTC checkpoint to test,
-            ``'student'`` or ``'teacher'``.
-        data_preprocessor (dict, optional): A ``VideoDataPreprocessor``.
+        checkpoint_prefix (str | Sequence[str]): Where the encoder's weights
+            are in a test checkpoint: ``'backbone.'`` for a training
+            checkpoint's (SMTC: the student), ``'teacher.backbone.'`` for
+            SMTC's EMA teacher, ``'propagator.backbone.'`` for a checkpoint
+            of this segmentor. Defaults to ``('propagator.backbone.',
+            'backbone.')``.
+        test_seed, data_preprocessor, init_cfg: See
+            :class:`BaseVideoSegmentor`.
     """
 
     def __init__(self,
@@ -77,10 +70,13 @@ class LabelPropagationSegmentor(PredictOnlySegmentor):
                  num_classes: int = 20,
                  keypoint_topk: int = 3,
                  frame_batch_size: int = 4,
-                 checkpoint_branch: str = 'student',
+                 checkpoint_prefix: Union[str, Sequence[str]] = (
+                     'propagator.backbone.', 'backbone.'),
+                 test_seed: int = 0,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
-        super().__init__(checkpoint_branch, data_preprocessor, init_cfg)
+        super().__init__(checkpoint_prefix, input_size, test_seed,
+                         data_preprocessor, init_cfg)
         if label_type not in LABEL_TYPES:
             raise ValueError(
                 f'label_type must be one of {LABEL_TYPES}, got {label_type!r}')
@@ -94,33 +90,15 @@ class LabelPropagationSegmentor(PredictOnlySegmentor):
             propagator, dict) else propagator
         self.stride = int(stride)
         self.label_type = label_type
-        self.input_size = None if input_size is None else tuple(input_size)
         self.grid_rounding = grid_rounding
         self.num_classes = num_classes
         self.keypoint_topk = keypoint_topk
         self.frame_batch_size = frame_batch_size
 
-    def load_test_checkpoint(self, path: str) -> None:
-        """Load the encoder of a trained checkpoint, strictly.
-
-        Accepts an mmsmtc SMTC checkpoint (its ``checkpoint_branch``
-        encoder) or one saved from this segmentor.
-
-        Raises:
-            CheckpointError: If the file has no encoder or it does not fit
-                this config's backbone (names the tensors).
-        """
-        state = read_state_dict(path)
-        prefixes = [ENCODER_PREFIXES[self.checkpoint_branch],
-                    ENCODER_PREFIXES['segmentor']]
-        encoder = {}
-        for prefix in prefixes:
-            encoder = select_prefix(state, prefix)
-            if encoder:
-                break
+    def checkpoint_target(self) -> Tuple[nn.Module, str]:
+        """The propagator's backbone."""
         backbone = self.propagator.backbone
-        load_strict(backbone, encoder, path,
-                    f'backbone ({type(backbone).__name__})')
+        return backbone, f'backbone ({type(backbone).__name__})'
 
     @torch.no_grad()
     def predict(self, inputs: list,
@@ -142,13 +120,8 @@ class LabelPropagationSegmentor(PredictOnlySegmentor):
         return data_samples
 
     def _predict_video(self, frames, sample: VideoDataSample) -> None:
-        name = video_name(sample)
         height, width = frames.shape[1:3]
-        input_size = self.input_size or (height // self.stride * self.stride,
-                                         width // self.stride * self.stride)
-        if min(input_size) < self.stride:
-            raise ValueError(f'{name}: frames of {height}x{width} are smaller '
-                             f'than the stride {self.stride}')
+        input_size = self.frame_size(frames, self.stride, sample)
         grid = label_grid_size(*input_size, self.stride, self.grid_rounding)
         first_labels, values = self._first_labels(sample, (height, width),
                                                   input_size, grid)
@@ -168,13 +141,9 @@ class LabelPropagationSegmentor(PredictOnlySegmentor):
     def _normalised_frames(self, frames, size: Tuple[int, int]
                            ) -> Iterator[torch.Tensor]:
         """Yield ``(3, h, w)`` normalised, resized frames (batch decoding)."""
-        preprocessor = self.data_preprocessor
         for start in range(0, len(frames), self.frame_batch_size):
-            batch = preprocessor.normalize_frames(
-                frames[start:start + self.frame_batch_size])
-            if tuple(batch.shape[-2:]) != tuple(size):
-                batch = resize_frames(batch, size)
-            yield from batch
+            yield from self.read_frames(
+                frames, slice(start, start + self.frame_batch_size), size)
 
     def _first_labels(
             self, sample: VideoDataSample, image_size: Tuple[int, int],

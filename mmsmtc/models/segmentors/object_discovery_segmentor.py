@@ -1,94 +1,80 @@
-"""Test-time object discovery with SMTC (DAVIS-17 unsupervised, single
-object on DAVIS-16, SegTrack-v2 and FBMS-59)."""
-from typing import Dict, List, Optional, Sequence, Union
+"""Test-time object discovery (DAVIS-17 unsupervised, single object on
+DAVIS-16, SegTrack-v2 and FBMS-59) with any model of the discovery
+contract."""
+from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 from torch import nn
 
-from mmsmtc.apis.propagation import resize_frames
-from mmsmtc.models.algorithms.smtc import BRANCH_PARTS, clip_frame_indices
-from mmsmtc.registry import MODELS
+from mmsmtc.registry import MODELS, TASK_UTILS
 from mmsmtc.structures import VideoDataSample
-from .base import PredictOnlySegmentor
-from .checkpoint_fit import load_strict, read_state_dict, select_prefix
-from .label_propagation_segmentor import video_name
-
-#: Per-frame SMTC outputs gathered over a video (all with T first); the
-#: embeddings feed the discovery's track linking when SMTC provides them.
-PREDICTION_FIELDS = ('pred_semantic_logits', 'pred_instance_masks',
-                     'pred_instance_scores', 'pred_instance_embeddings')
+from .base import BaseVideoSegmentor
 
 
 @MODELS.register_module()
-class ObjectDiscoverySegmentor(PredictOnlySegmentor):
-    """SMTC slots -> object ids (or one foreground) for each test video.
+class ObjectDiscoverySegmentor(BaseVideoSegmentor):
+    """Per-frame slot masks of a video model -> object ids for each video.
 
     Call graph of ``predict`` for one video (``T`` frames of ``H x W``)::
 
-        frames (lazy) -> clips of smtc.test_clip_len frames (the official
-                         split: a short last clip is padded with the
-                         video's last frames, see clip_frame_indices)
+        frames (lazy) -> clips of model.test_clip_len frames (a short last
+                         clip padded with the video's last frames when
+                         model.pad_last_clip, the official SMTC split)
           -> data_preprocessor.normalize_frames (model device)
           -> resize to input_size, or to multiples of size_multiple
-          -> SMTC.predict per clip: semantic logits (t, S, h, w),
-             instance masks (t, S*P, h, w), scores (t, S*P),
-             instance embeddings (t, S*P, D)
+          -> model.predict_clip(clip, per-video generator): the discovery
+             contract's fields (mmsmtc.models.discovery.inputs), e.g.
+             pred_slot_masks (t, K, h, w), pred_slot_scores (t, K), ...
           -> concatenated over the video's own frames (CPU)
           -> post_processor.process -> pred_masks (T, H, W) uint8
              (ObjectDiscoveryPostProcessor: ids 1..20;
               SingleObjectPostProcessor: 0/1 foreground)
 
-    Only one clip of frames is decoded at a time; the slot outputs live at
-    the feature grid and are small.
+    The model is any :class:`~mmsmtc.models.algorithms.BaseVideoSSL` whose
+    ``predict_clip`` gives slot masks (SMTC's instance slots, slots,
+    clusters). Only one clip of frames is decoded at a time; the slot
+    outputs live at the feature grid and are small. Test-time randomness
+    (SMTC's instance noise) comes from a generator seeded by ``(test_seed,
+    video name)``.
 
     Args:
-        smtc (dict | nn.Module): The ``SMTC`` model (its own
+        model (dict | nn.Module): The video model (its own
             ``data_preprocessor`` is unused).
         post_processor (dict): ``ObjectDiscoveryPostProcessor`` or
-            ``SingleObjectPostProcessor`` config.
-        input_size (tuple[int, int], optional): Resize frames to this
-            ``(H, W)``; None keeps the size, rounded down to a multiple of
-            ``size_multiple``.
-        size_multiple (int): The backbone's patch size or stride.
-        checkpoint_branch (str): Test the ``'student'`` or the EMA
-            ``'teacher'`` of a training checkpoint.
-        data_preprocessor (dict, optional): A ``VideoDataPreprocessor``.
+            ``SingleObjectPostProcessor`` config (``TASK_UTILS``).
+        size_multiple (int): The model's patch size or stride.
+        checkpoint_prefix (str | Sequence[str]): Where the model's weights
+            are in a test checkpoint: ``''`` for a training checkpoint of the
+            model itself, ``'teacher.'`` for SMTC's EMA teacher, ``'model.'``
+            for a checkpoint of this segmentor. Defaults to
+            ``('model.', '')``.
+        input_size, test_seed, data_preprocessor, init_cfg: See
+            :class:`BaseVideoSegmentor`.
     """
 
     def __init__(self,
-                 smtc: Union[dict, nn.Module],
-                 post_processor: dict,
-                 input_size: Optional[Sequence[int]] = None,
+                 model: Union[dict, nn.Module],
+                 post_processor: Union[dict, object],
                  size_multiple: int = 16,
-                 checkpoint_branch: str = 'student',
+                 checkpoint_prefix: Union[str, Sequence[str]] = ('model.', ''),
+                 input_size: Optional[Sequence[int]] = None,
+                 test_seed: int = 0,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
-        super().__init__(checkpoint_branch, data_preprocessor, init_cfg)
-        self.smtc = MODELS.build(smtc) if isinstance(smtc, dict) else smtc
-        self.post_processor = MODELS.build(post_processor) if isinstance(
-            post_processor, dict) else post_processor
-        self.input_size = None if input_size is None else tuple(input_size)
+        super().__init__(checkpoint_prefix, input_size, test_seed,
+                         data_preprocessor, init_cfg)
+        self.model = MODELS.build(model) if isinstance(model, dict) \
+            else model
+        self.post_processor = TASK_UTILS.build(post_processor) \
+            if isinstance(post_processor, dict) else post_processor
         self.size_multiple = int(size_multiple)
 
-    def load_test_checkpoint(self, path: str) -> None:
-        """Load an mmsmtc SMTC checkpoint (or one of this segmentor).
-
-        With ``checkpoint_branch='teacher'`` the EMA teacher's weights are
-        copied into the student, which ``predict`` runs.
-
-        Raises:
-            CheckpointError: If it does not fit this config's SMTC model
-                (names the mismatching tensors).
-        """
-        state = read_state_dict(path)
-        state = select_prefix(state, 'smtc.') or state
-        load_strict(self.smtc, state, path,
-                    f'SMTC model ({type(self.smtc.backbone).__name__} '
-                    'backbone)')
-        if self.checkpoint_branch == 'teacher':
-            for part in BRANCH_PARTS:
-                getattr(self.smtc, part).load_state_dict(
-                    self.smtc.teacher[part].state_dict())
+    def checkpoint_target(self) -> Tuple[nn.Module, str]:
+        """The parts of the model that predict (backbone, neck, head)."""
+        parts = self.model.student_parts()
+        return nn.ModuleDict(parts), (
+            f'{type(self.model).__name__} model ('
+            f'{type(self.model.backbone).__name__} backbone)')
 
     @torch.no_grad()
     def predict(self, inputs: list,
@@ -102,51 +88,14 @@ class ObjectDiscoverySegmentor(PredictOnlySegmentor):
         Returns:
             list[VideoDataSample]: with ``pred_masks`` ``(T, H, W)`` uint8
             (and, for multi-object discovery, ``pred_object_scores``), and
-            the SMTC outputs they come from (:data:`PREDICTION_FIELDS`, at
-            the feature grid, on the CPU) for visualisation hooks and
-            ``--dump``.
+            the model's slot outputs they come from (at the feature grid, on
+            the CPU) for visualisation hooks and ``--dump``.
         """
         for frames, sample in zip(inputs, data_samples):
-            outputs = self._slot_outputs(frames, sample)
-            for field, value in outputs.items():
-                sample.set_field(value, field)
+            size = self.frame_size(frames, self.size_multiple, sample)
+            self.model.predict_video(
+                len(frames), lambda indices: self.read_frames(
+                    frames, indices, size), sample,
+                self.video_generator(sample), torch.device('cpu'))
             self.post_processor.process(sample)
         return data_samples
-
-    def _slot_outputs(self, frames,
-                      sample: VideoDataSample) -> Dict[str, torch.Tensor]:
-        """SMTC outputs of the ``T`` frames, clip by clip, on the CPU.
-
-        Returns:
-            dict[str, Tensor]: the :data:`PREDICTION_FIELDS` that SMTC
-            ``predict`` fills, each with the ``T`` frames first.
-        """
-        height, width = frames.shape[1:3]
-        size = self.input_size or (height // self.size_multiple *
-                                   self.size_multiple, width //
-                                   self.size_multiple * self.size_multiple)
-        if min(size) < self.size_multiple:
-            raise ValueError(f'{video_name(sample)}: frames of '
-                             f'{height}x{width} are smaller than '
-                             f'size_multiple {self.size_multiple}')
-        num_frames = len(frames)
-        clip_len = self.smtc.test_clip_len or num_frames
-        outputs = {field: [] for field in PREDICTION_FIELDS}
-        for indices in clip_frame_indices(num_frames, clip_len):
-            own = min(clip_len, num_frames - indices[0])
-            clip = self.data_preprocessor.normalize_frames(
-                frames[indices[0]:indices[0] + own])
-            if own < len(indices):
-                padding = self.data_preprocessor.normalize_frames(
-                    frames[indices[own]:indices[-1] + 1])
-                clip = torch.cat([clip, padding])
-            if tuple(clip.shape[-2:]) != tuple(size):
-                clip = resize_frames(clip, size)
-            (result, ) = self.smtc.predict(clip[None], [VideoDataSample()])
-            for field in PREDICTION_FIELDS:
-                if field in result:
-                    outputs[field].append(result.get(field)[:own].cpu())
-        return {
-            field: torch.cat(chunks)
-            for field, chunks in outputs.items() if chunks
-        }

@@ -9,9 +9,9 @@ from PIL import Image
 
 from mmsmtc.apis import (StreamingLabelPropagation, propagate_labels,
                          propagate_labels_dense)
-from mmsmtc.apis.propagation import streaming
-from mmsmtc.apis.propagation.geometry import radius_reach
-from mmsmtc.apis.propagation.topk import logit_error_bound
+from mmsmtc.ops.propagation import streaming
+from mmsmtc.ops.propagation.geometry import radius_reach
+from mmsmtc.ops.propagation.topk import logit_error_bound
 
 SETTINGS = [
     # (T, C, h, w, K, topk, radius, temperature, n_context, tile_size)

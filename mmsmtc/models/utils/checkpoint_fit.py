@@ -1,60 +1,19 @@
-"""Loading a trained checkpoint into a test-time segmentor, strictly.
+"""Loading weights into a module strictly, with errors that name the file.
 
 A checkpoint trained with one backbone and a config built with another must
 fail with a message naming the file and the first mismatching tensors, not
 load half the weights with a warning (MMEngine's default).
 """
-from typing import Dict, Mapping
+from typing import Mapping
 
 import torch
 from mmengine.logging import print_log
 from torch import nn
 
-from mmsmtc.models.backbones import CheckpointError, read_checkpoint
+from mmsmtc.utils.checkpoint import CheckpointError
 
-#: Where MMEngine and the official SMTC code keep the weights in a file.
-STATE_DICT_KEYS = ('state_dict', 'model_state_dict', 'model')
 #: Keys listed in an error message, per category.
 MAX_LISTED = 5
-
-
-def read_state_dict(path: str) -> Dict[str, torch.Tensor]:
-    """The weights of a checkpoint file (weights-only loading, CPU).
-
-    Args:
-        path: An MMEngine checkpoint (``state_dict``), a file with
-            ``model_state_dict``/``model``, or a bare state dict.
-
-    Returns:
-        dict[str, Tensor]: key -> tensor, ``module.`` prefixes (DDP) removed.
-
-    Raises:
-        CheckpointError: If the file holds no tensors.
-    """
-    checkpoint = read_checkpoint(path)
-    state = checkpoint
-    for key in STATE_DICT_KEYS:
-        if isinstance(checkpoint, Mapping) and isinstance(
-                checkpoint.get(key), Mapping):
-            state = checkpoint[key]
-            break
-    tensors = {
-        key[len('module.'):] if key.startswith('module.') else key: value
-        for key, value in state.items() if isinstance(value, torch.Tensor)
-    }
-    if not tensors:
-        raise CheckpointError(f'{path}: holds no tensors (top-level keys: '
-                              f'{sorted(checkpoint)[:10]})')
-    return tensors
-
-
-def select_prefix(state: Mapping[str, torch.Tensor],
-                  prefix: str) -> Dict[str, torch.Tensor]:
-    """The entries under ``prefix`` (e.g. ``'backbone.'``), prefix removed."""
-    return {
-        key[len(prefix):]: value
-        for key, value in state.items() if key.startswith(prefix)
-    }
 
 
 def _listed(keys) -> str:

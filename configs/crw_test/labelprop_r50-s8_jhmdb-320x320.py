@@ -3,13 +3,11 @@
 # resized to 320x320, stride-8 grid (ceil), Gaussian joint maps (sigma 0.5
 # cells), top-3 read-out, PCK.
 _base_ = [
-    '_base_/labelprop_crw_r50.py', '../_base_/datasets/jhmdb.py',
-    '_base_/test_runtime.py'
+    '_base_/labelprop_crw_r50-s8.py', '../_base_/datasets/jhmdb.py',
+    '../_base_/test_runtime.py'
 ]
 model = dict(
     label_type='keypoints',
     input_size=(320, 320),
     grid_rounding='ceil',
     keypoint_topk=3)
-test_evaluator = dict(
-    type='PCKMetric', alphas=(0.1, 0.2, 0.3, 0.4, 0.5), collect_device='cpu')

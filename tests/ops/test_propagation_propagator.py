@@ -55,8 +55,16 @@ def test_feature_upsampling_and_resampling_to_the_label_grid():
             backbone(frames)[1], scale_factor=2, mode='bilinear',
             align_corners=False)
     assert torch.allclose(feats, expected)
-    resampled = propagator.extract_features(frames, (5, 7))
-    assert resampled.shape == (3, 12, 5, 7)
+    # one cell off the grid (its rounding) is resampled bilinearly ...
+    resampled = propagator.extract_features(frames, (11, 17))
+    assert resampled.shape == (3, 12, 11, 17)
+    torch.testing.assert_close(
+        resampled, nn.functional.interpolate(
+            expected, size=(11, 17), mode='bilinear', align_corners=False))
+    # ... further off is a stride that does not match the backbone
+    with pytest.raises(ValueError, match='12x16 feature map but the label '
+                       'grid is 5x7'):
+        propagator.extract_features(frames, (5, 7))
 
 
 def test_builds_from_the_registry_with_a_backbone_config():
@@ -68,8 +76,8 @@ def test_builds_from_the_registry_with_a_backbone_config():
     assert isinstance(propagator, LabelPropagator)
     out = list(
         propagator.propagate_video([torch.randn(3, 64, 64)] * 3,
-                                   torch.rand(2, 8, 8)))
-    assert len(out) == 3 and out[2].shape == (2, 8, 8)
+                                   torch.rand(2, 4, 4)))
+    assert len(out) == 3 and out[2].shape == (2, 4, 4)
 
 
 def test_bad_arguments():

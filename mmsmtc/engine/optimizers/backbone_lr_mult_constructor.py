@@ -1,4 +1,6 @@
-"""The official SMTC optimiser parameter groups as an MMEngine constructor."""
+"""Parameter groups with a backbone learning-rate factor and no weight decay
+on 1-D parameters (the official SMTC ``get_params_groups``), as an MMEngine
+optimiser-wrapper constructor."""
 from typing import Dict, List, Sequence
 
 from mmengine.model import is_model_wrapper
@@ -9,15 +11,15 @@ from mmsmtc.registry import (OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS,
                              OPTIMIZERS)
 
 
-def smtc_param_groups(
+def backbone_lr_mult_param_groups(
     model: nn.Module,
     lr: float,
     backbone_lr_mult: float = 0.01,
     backbone_prefixes: Sequence[str] = ('backbone.', )
 ) -> List[Dict]:
-    """The four parameter groups of the official ``get_params_groups``.
+    """The four parameter groups of the official SMTC ``get_params_groups``.
 
-    Trainable parameters only (the EMA teacher is left out), split into
+    Trainable parameters only (e.g. an EMA teacher is left out), split into
     backbone / rest x decay / no decay; biases and all 1-D parameters get
     no weight decay. Backbone groups start at ``lr * backbone_lr_mult``.
 
@@ -52,11 +54,11 @@ def smtc_param_groups(
 
 
 @OPTIM_WRAPPER_CONSTRUCTORS.register_module()
-class SMTCOptimWrapperConstructor(DefaultOptimWrapperConstructor):
-    """Build the optimiser on :func:`smtc_param_groups`.
+class BackboneLrMultOptimWrapperConstructor(DefaultOptimWrapperConstructor):
+    """Build the optimiser on :func:`backbone_lr_mult_param_groups`.
 
     ``paramwise_cfg`` takes ``backbone_lr_mult`` (default 0.01, the official
-    learning-rate factor of the encoder after ``grad_iter``) and
+    learning-rate factor of the SMTC encoder once it trains) and
     ``backbone_prefixes`` (default ``('backbone.',)``). The optimiser's
     ``weight_decay`` applies to the two decay groups. Official SMTC sets 0.04
     on the first group at construction but its loop overwrites the weight
@@ -67,7 +69,7 @@ class SMTCOptimWrapperConstructor(DefaultOptimWrapperConstructor):
     Example::
 
         optim_wrapper = dict(
-            constructor='SMTCOptimWrapperConstructor',
+            constructor='BackboneLrMultOptimWrapperConstructor',
             optimizer=dict(type='AdamW', lr=2e-5, weight_decay=0.1),
             paramwise_cfg=dict(backbone_lr_mult=0.01))
     """
@@ -75,19 +77,19 @@ class SMTCOptimWrapperConstructor(DefaultOptimWrapperConstructor):
     def _validate_cfg(self) -> None:
         """Require a base lr; accept only the keys this constructor knows."""
         if self.base_lr is None:
-            raise ValueError('SMTCOptimWrapperConstructor needs optimizer.lr')
+            raise ValueError(f'{type(self).__name__} needs optimizer.lr')
         unknown = set(
             self.paramwise_cfg) - {'backbone_lr_mult', 'backbone_prefixes'}
         if unknown:
-            raise ValueError('SMTCOptimWrapperConstructor paramwise_cfg '
-                             f'accepts backbone_lr_mult and backbone_prefixes'
-                             f', got unknown keys {sorted(unknown)}')
+            raise ValueError(f'{type(self).__name__} paramwise_cfg accepts '
+                             'backbone_lr_mult and backbone_prefixes, got '
+                             f'unknown keys {sorted(unknown)}')
 
     def __call__(self, model: nn.Module) -> OptimWrapper:
         if is_model_wrapper(model):
             model = model.module
         optimizer_cfg = self.optimizer_cfg.copy()
-        optimizer_cfg['params'] = smtc_param_groups(
+        optimizer_cfg['params'] = backbone_lr_mult_param_groups(
             model,
             self.base_lr,
             backbone_lr_mult=self.paramwise_cfg.get('backbone_lr_mult', 0.01),

@@ -4,7 +4,6 @@
 # radius 12, temperature 0.05).
 model = dict(
     type='LabelPropagationSegmentor',
-    data_preprocessor=dict(type='VideoDataPreprocessor'),
     propagator=dict(
         type='LabelPropagator',
         backbone=dict(
@@ -28,5 +27,4 @@ model = dict(
     label_type='instances',
     input_size=None,
     grid_rounding='floor',
-    frame_batch_size=4,
-    checkpoint_branch='student')
+    frame_batch_size=4)

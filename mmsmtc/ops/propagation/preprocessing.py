@@ -1,9 +1,10 @@
-"""Frame resizing, label-grid size and first-frame labels of the protocol.
+"""Label-grid size and first-frame labels of the protocol.
 
 Protocol lines (``label_propagation.md``, "DAVIS-2017 semi-supervised"):
-frames are resized bilinearly (align_corners=False) to ``H // s * s``; the
-label grid is ``floor(H / s) x floor(W / s)`` (``ceil`` for JHMDB); frame-0
-labels are one channel per distinct annotation value, background included,
+frames are resized bilinearly (align_corners=False) to ``H // s * s``
+(:func:`mmsmtc.ops.resize_to_multiple`); the label grid is
+``floor(H / s) x floor(W / s)`` (``ceil`` for JHMDB); frame-0 labels are
+one channel per distinct annotation value, background included,
 resized to the grid with OpenCV INTER_LINEAR (as the official
 ``cv2.resize(np.float32(onehot), (w, h))``).
 """
@@ -13,55 +14,12 @@ from typing import Optional, Sequence, Tuple
 import cv2
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 #: Frame size of the JHMDB protocol (aspect ratio not kept).
 JHMDB_INPUT_SIZE = (320, 320)
 #: Frame size and number of classes (background + 19 parts) of VIP.
 VIP_INPUT_SIZE = (560, 560)
 VIP_NUM_CLASSES = 20
-
-
-def resize_frames(frames: torch.Tensor, size: Tuple[int,
-                                                    int]) -> torch.Tensor:
-    """Bilinear resize (align_corners=False, no anti-aliasing).
-
-    Args:
-        frames: ``(..., 3, H, W)`` float frames.
-        size: Output ``(height, width)``.
-
-    Returns:
-        torch.Tensor: ``(..., 3, height, width)``.
-    """
-    if frames.ndim < 3:
-        raise ValueError(
-            f'frames must be (..., C, H, W), got shape {tuple(frames.shape)}')
-    leading = frames.shape[:-3]
-    flat = frames.reshape(-1, *frames.shape[-3:])
-    resized = F.interpolate(
-        flat.float(), size=tuple(size), mode='bilinear', align_corners=False)
-    return resized.reshape(*leading, *resized.shape[-3:])
-
-
-def resize_to_stride(frames: torch.Tensor, stride: int) -> torch.Tensor:
-    """Resize frames to the largest multiple of ``stride`` not above them.
-
-    Args:
-        frames: ``(..., 3, H, W)`` float frames.
-        stride: The map scale ``s`` (16 for ViT-S/16, 8 for ResNet res3).
-
-    Returns:
-        torch.Tensor: ``(..., 3, H // s * s, W // s * s)``.
-
-    Raises:
-        ValueError: If a side is smaller than ``stride``.
-    """
-    height, width = frames.shape[-2:]
-    if height < stride or width < stride:
-        raise ValueError(f'frames of {height}x{width} are smaller than the '
-                         f'stride {stride}')
-    return resize_frames(frames,
-                         (height // stride * stride, width // stride * stride))
 
 
 def label_grid_size(height: int,

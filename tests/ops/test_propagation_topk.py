@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from mmsmtc.apis.propagation.topk import largest, merge_topk, pad_ragged_rows
+from mmsmtc.ops.propagation.topk import largest, merge_topk, pad_ragged_rows
 
 
 @pytest.mark.parametrize('rows, length, r', [(64, 5000, 36), (3, 1001, 7),

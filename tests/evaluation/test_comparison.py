@@ -4,9 +4,8 @@ import math
 
 import pytest
 
-from mmsmtc.engine.runner.comparison import (compare_metrics,
-                                             format_comparison,
-                                             write_comparison)
+from mmsmtc.evaluation.comparison import (compare_metrics, format_comparison,
+                                          write_comparison)
 
 BEFORE = {'davis/J&F-Mean': 0.25, 'vip/mIoU': 0.5, 'jhmdb/PCK@0.1': None}
 AFTER = {'davis/J&F-Mean': 0.625, 'vip/mIoU': 0.4375, 'jhmdb/PCK@0.1': 0.5}

@@ -7,28 +7,8 @@ import pytest
 import torch
 
 from mmsmtc.apis import (first_frame_labels, joint_label_maps, joints_to_grid,
-                         label_grid_size, read_out_keypoints, resize_frames,
-                         resize_linear, resize_to_stride, soft_labels_to_ids)
-
-
-def test_resize_to_stride_is_bilinear_half_pixel_like_opencv():
-    rng = np.random.default_rng(0)
-    image = rng.random((37, 50, 3), dtype=np.float32)
-    frames = torch.from_numpy(image).permute(2, 0, 1)[None]
-    resized = resize_to_stride(frames, 8)
-    assert resized.shape == (1, 3, 32, 48)
-    expected = cv2.resize(image, (48, 32), interpolation=cv2.INTER_LINEAR)
-    assert np.abs(resized[0].permute(1, 2, 0).numpy() -
-                  expected).max() < 1e-5
-
-
-def test_resize_to_stride_keeps_exact_multiples_and_rejects_tiny_frames():
-    frames = torch.rand(2, 3, 32, 48)
-    assert torch.allclose(resize_to_stride(frames, 16), frames)
-    with pytest.raises(ValueError, match='smaller than the stride'):
-        resize_to_stride(torch.rand(3, 7, 40), 8)
-    with pytest.raises(ValueError, match='frames must be'):
-        resize_frames(torch.rand(7, 40), (4, 4))
+                         label_grid_size, read_out_keypoints, resize_linear,
+                         soft_labels_to_ids)
 
 
 def test_label_grid_size_floor_and_ceil():

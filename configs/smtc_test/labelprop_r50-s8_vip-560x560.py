@@ -1,9 +1,0 @@
-# VIP val, 20 classes (background + 19 parts), with a ResNet-50 res3 map at
-# stride 8 and the CRW settings: frames resized to 560x560, mIoU over the
-# annotated frames.
-_base_ = [
-    '_base_/labelprop_crw_r50.py', '../_base_/datasets/vip.py',
-    '_base_/test_runtime.py'
-]
-model = dict(label_type='classes', num_classes=20, input_size=(560, 560))
-test_evaluator = dict(type='MIoUMetric', num_classes=20, collect_device='cpu')
