@@ -4,8 +4,7 @@ import pytest
 from data_fixtures import video_frames, write_frames
 
 from mmsmtc.datasets import YTVOSClipDataset, sample_clip_indices
-from mmsmtc.datasets.transforms import (ClipColorJitter, ClipGaussianBlur,
-                                        ClipRandomFlip, ClipRandomGrayscale,
+from mmsmtc.datasets.transforms import (ClipRandomFlip,
                                         ClipRandomResizedCrop, ClipResize,
                                         PackClipInputs)
 from mmsmtc.structures.video_data_sample import VideoDataSample
@@ -169,31 +168,6 @@ def test_flip_is_the_same_on_every_frame():
     assert kept['flip'] is False
     with pytest.raises(ValueError, match='prob'):
         ClipRandomFlip(prob=2)
-
-
-def test_colour_jitter_per_clip_or_per_frame():
-    np.random.seed(0)
-    same = ClipColorJitter(prob=1.0)(_identical_clip())
-    assert _all_equal(same['imgs'])
-    assert not (same['imgs'][0] == _identical_clip()['imgs'][0]).all()
-    per_frame = ClipColorJitter(prob=1.0, per_frame=True)(_identical_clip())
-    assert not _all_equal(per_frame['imgs'])
-    untouched = ClipColorJitter(prob=0.0)(_identical_clip())
-    assert (untouched['imgs'][0] == _identical_clip()['imgs'][0]).all()
-    with pytest.raises(ValueError, match='hue'):
-        ClipColorJitter(hue=0.7)
-
-
-def test_grayscale_and_blur_are_the_same_on_every_frame():
-    np.random.seed(0)
-    grey = ClipRandomGrayscale(prob=1.0)(_identical_clip())
-    assert _all_equal(grey['imgs'])
-    img = grey['imgs'][0]
-    assert (img[..., 0] == img[..., 1]).all() and img.shape[-1] == 3
-    blurred = ClipGaussianBlur(prob=1.0)(_identical_clip(size=(40, 60)))
-    assert _all_equal(blurred['imgs'])
-    assert not (blurred['imgs'][0] == _identical_clip(
-        size=(40, 60))['imgs'][0]).all()
 
 
 def test_resize_and_pack_clip():

@@ -2,7 +2,6 @@
 import pytest
 import torch
 
-from mmsmtc.models.losses import utils
 from mmsmtc.models.losses.utils import autocast_disabled, get_checked_tensor
 
 
@@ -44,10 +43,3 @@ def test_autocast_disabled_keeps_float32():
     with autocast_disabled(torch.device('meta')):
         meta = torch.empty(2, 2, device='meta')
         assert (meta @ meta).device.type == 'meta'
-
-
-def test_autocast_device_check_before_torch_2_4(monkeypatch):
-    monkeypatch.delattr(torch.amp, 'is_autocast_available', raising=False)
-    assert utils._autocast_available('cpu')
-    assert utils._autocast_available('cuda')
-    assert not utils._autocast_available('meta')

@@ -1,13 +1,10 @@
-from .clip_transforms import (ClipColorJitter, ClipGaussianBlur,
-                              ClipRandomFlip, ClipRandomGrayscale,
-                              ClipRandomResizedCrop, ClipResize)
+from .clip_transforms import ClipRandomFlip, ClipRandomResizedCrop, ClipResize
 from .formatting import PackClipInputs, PackVideoInputs
 from .loading import (LoadClipFrames, LoadJHMDBKeypoints,
                       LoadVideoAnnotations, LoadVideoFrames)
 
 __all__ = [
-    'ClipColorJitter', 'ClipGaussianBlur', 'ClipRandomFlip',
-    'ClipRandomGrayscale', 'ClipRandomResizedCrop', 'ClipResize',
-    'PackClipInputs', 'PackVideoInputs', 'LoadClipFrames',
-    'LoadJHMDBKeypoints', 'LoadVideoAnnotations', 'LoadVideoFrames'
+    'ClipRandomFlip', 'ClipRandomResizedCrop', 'ClipResize', 'PackClipInputs',
+    'PackVideoInputs', 'LoadClipFrames', 'LoadJHMDBKeypoints',
+    'LoadVideoAnnotations', 'LoadVideoFrames'
 ]

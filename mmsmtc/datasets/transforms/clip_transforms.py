@@ -11,16 +11,15 @@ The official SMTC loader only resizes each frame to 256x256
 commented out, and its photometric augmentation (grey-scale p 0.2, colour
 jitter 0.4/0.4/0.4/0.1 p 0.8, Gaussian blur p 0.5, the same on every
 frame) runs on the GPU, drawn separately for the student and the teacher
-view (in mmsmtc: the model's ``view_augment``). The photometric transforms
-here are the CPU, single-view counterpart.
+view: in mmsmtc, the model's ``view_augment``
+(:class:`mmsmtc.models.algorithms.ClipPhotometricAugment`, on the device),
+the one implementation of photometric augmentation.
 """
 import math
 from typing import Dict, Sequence, Tuple
 
 import cv2
 import numpy as np
-import torch
-import torchvision.transforms.v2.functional as TF
 from mmcv.transforms import BaseTransform
 
 from mmsmtc.registry import TRANSFORMS
@@ -180,150 +179,3 @@ class ClipRandomFlip(BaseTransform):
 
     def __repr__(self) -> str:
         return f'{type(self).__name__}(prob={self.prob})'
-
-
-@TRANSFORMS.register_module()
-class ClipColorJitter(BaseTransform):
-    """Jitter brightness, contrast, saturation and hue of a clip.
-
-    Factors and their order are drawn as in
-    ``torchvision.transforms.ColorJitter``: brightness, contrast and
-    saturation factors uniform in ``[max(0, 1 - v), 1 + v]``, hue shift in
-    ``[-hue, hue]``, a random order of the four.
-
-    Required Keys:
-        - imgs (list[np.ndarray]): ``(H, W, 3)`` uint8 RGB frames.
-
-    Modified Keys:
-        - imgs
-
-    Args:
-        brightness, contrast, saturation (float): Jitter strengths.
-        hue (float): Hue strength, in ``[0, 0.5]``.
-        prob (float): Probability of jittering the clip (SMTC: 0.8).
-        per_frame (bool): Draw new factors for every frame instead of once
-            per clip. Defaults to False (SMTC: same on every frame).
-    """
-
-    def __init__(self,
-                 brightness: float = 0.4,
-                 contrast: float = 0.4,
-                 saturation: float = 0.4,
-                 hue: float = 0.1,
-                 prob: float = 0.8,
-                 per_frame: bool = False) -> None:
-        if min(brightness, contrast, saturation, hue) < 0 or hue > 0.5:
-            raise ValueError('jitter strengths must be >= 0 and hue <= 0.5')
-        self.brightness = brightness
-        self.contrast = contrast
-        self.saturation = saturation
-        self.hue = hue
-        self.prob = prob
-        self.per_frame = per_frame
-
-    def draw_params(self):
-        """Draw ``(order, factors)`` for one jitter."""
-        factors = [
-            np.random.uniform(max(0.0, 1 - v), 1 + v)
-            for v in (self.brightness, self.contrast, self.saturation)
-        ]
-        factors.append(np.random.uniform(-self.hue, self.hue))
-        return np.random.permutation(4), factors
-
-    @staticmethod
-    def apply(img: np.ndarray, order, factors) -> np.ndarray:
-        """Jitter one ``(H, W, 3)`` uint8 RGB frame."""
-        adjust = (TF.adjust_brightness, TF.adjust_contrast,
-                  TF.adjust_saturation, TF.adjust_hue)
-        tensor = torch.from_numpy(img).permute(2, 0, 1)
-        for index in order:
-            tensor = adjust[index](tensor, float(factors[index]))
-        return tensor.permute(1, 2, 0).numpy()
-
-    def transform(self, results: Dict) -> Dict:
-        if np.random.rand() >= self.prob:
-            return results
-        params = self.draw_params()
-        jittered = []
-        for img in results['imgs']:
-            jittered.append(self.apply(img, *params))
-            if self.per_frame:
-                params = self.draw_params()
-        results['imgs'] = jittered
-        return results
-
-    def __repr__(self) -> str:
-        return (f'{type(self).__name__}(brightness={self.brightness}, '
-                f'contrast={self.contrast}, saturation={self.saturation}, '
-                f'hue={self.hue}, prob={self.prob}, '
-                f'per_frame={self.per_frame})')
-
-
-@TRANSFORMS.register_module()
-class ClipRandomGrayscale(BaseTransform):
-    """Turn every frame of a clip grey (ITU-R 601 luma), or none.
-
-    Required Keys:
-        - imgs (list[np.ndarray]): ``(H, W, 3)`` uint8 RGB frames.
-
-    Modified Keys:
-        - imgs (still three channels)
-
-    Args:
-        prob (float): Probability (SMTC: 0.2).
-    """
-
-    def __init__(self, prob: float = 0.2) -> None:
-        self.prob = prob
-
-    def transform(self, results: Dict) -> Dict:
-        if np.random.rand() < self.prob:
-            results['imgs'] = [
-                np.repeat(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)[..., None],
-                          3, axis=2) for img in results['imgs']
-            ]
-        return results
-
-    def __repr__(self) -> str:
-        return f'{type(self).__name__}(prob={self.prob})'
-
-
-@TRANSFORMS.register_module()
-class ClipGaussianBlur(BaseTransform):
-    """Blur every frame of a clip with the same Gaussian, or none.
-
-    The kernel side is ``int(0.1 * side) // 2 * 2 + 1`` pixels per axis
-    (as SMTC), sigma uniform in ``sigma_range`` per clip.
-
-    Required Keys:
-        - imgs (list[np.ndarray]): ``(H, W, 3)`` uint8 frames.
-
-    Modified Keys:
-        - imgs
-
-    Args:
-        prob (float): Probability (SMTC: 0.5).
-        sigma_range (tuple[float, float]): Range of sigma (SMTC: 0.1-2).
-    """
-
-    def __init__(self, prob: float = 0.5,
-                 sigma_range: Tuple[float, float] = (0.1, 2.0)) -> None:
-        self.prob = prob
-        self.sigma_range = tuple(sigma_range)
-
-    def transform(self, results: Dict) -> Dict:
-        if np.random.rand() >= self.prob:
-            return results
-        sigma = np.random.uniform(*self.sigma_range)
-        height, width = results['imgs'][0].shape[:2]
-        kernel = (int(0.1 * width) // 2 * 2 + 1,
-                  int(0.1 * height) // 2 * 2 + 1)
-        results['imgs'] = [
-            cv2.GaussianBlur(img, kernel, sigmaX=sigma, sigmaY=sigma)
-            for img in results['imgs']
-        ]
-        return results
-
-    def __repr__(self) -> str:
-        return (f'{type(self).__name__}(prob={self.prob}, '
-                f'sigma_range={self.sigma_range})')

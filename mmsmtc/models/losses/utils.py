@@ -71,20 +71,8 @@ def autocast_disabled(device: torch.device) -> Iterator[None]:
     inputs to ``float32`` keeps the whole computation in ``float32`` even
     when the caller runs under fp16/bf16 autocast.
     """
-    if _autocast_available(device.type):
+    if torch.amp.is_autocast_available(device.type):
         with torch.autocast(device_type=device.type, enabled=False):
             yield
-    else:
+    else:  # e.g. meta tensors
         yield
-
-
-def _autocast_available(device_type: str) -> bool:
-    """Whether ``torch.autocast`` accepts ``device_type`` (e.g. not 'meta').
-
-    ``torch.amp.is_autocast_available`` is missing before torch 2.4; there
-    the devices autocast supported everywhere are assumed.
-    """
-    is_available = getattr(torch.amp, 'is_autocast_available', None)
-    if is_available is None:
-        return device_type in ('cpu', 'cuda')
-    return is_available(device_type)
