@@ -194,3 +194,15 @@ def test_the_step_counter_counts_loss_calls():
         build(frozen_backbone_iters=-1)
     with pytest.raises(RuntimeError, match='has no teacher'):
         build().branch(teacher=True)
+
+
+def test_the_backbone_keeps_its_own_mode_policy_after_the_frozen_phase():
+    from mmsmtc.models.backbones import ResNet
+    model = build(backbone=ResNet(depth=18, out_indices=(0, ),
+                                  frozen_stages=0),
+                  frozen_backbone_iters=1)
+    stem, stage = model.backbone.bn1, model.backbone.layer1[0].bn1
+    model(clips(), mode='loss')
+    assert not stem.training and not stage.training
+    model(clips(seed=1), mode='loss')  # trains: only layer1's BN in train
+    assert not stem.training and stage.training

@@ -177,15 +177,18 @@ class BaseVideoSSL(BaseModel):
         """Switch modes; the teacher and a frozen backbone stay in eval,
         and so do the backbone's BatchNorm layers with ``norm_eval``."""
         super().train(mode)
-        if self.freeze_backbone:
-            self.backbone.eval()
-        self._set_backbone_norm_mode(mode and not self.norm_eval)
+        self._set_backbone_modes(frozen_now=False)
         return self
 
-    def _set_backbone_norm_mode(self, mode: bool) -> None:
-        for module in self.backbone.modules():
-            if isinstance(module, _BatchNorm):
-                module.train(mode and not self.freeze_backbone)
+    def _set_backbone_modes(self, frozen_now: bool) -> None:
+        """The backbone's own mode policy (e.g. a ResNet's frozen stages),
+        then eval mode for all of it when it never trains, or for its
+        BatchNorm layers with ``norm_eval`` or while it is fixed."""
+        self.backbone.train(self.training and not self.freeze_backbone)
+        if self.training and (self.norm_eval or frozen_now):
+            for module in self.backbone.modules():
+                if isinstance(module, _BatchNorm):
+                    module.eval()
 
     def backbone_frozen(self, step: Optional[int] = None) -> bool:
         """Whether the backbone is fixed in training step ``step`` (default:
@@ -205,8 +208,7 @@ class BaseVideoSSL(BaseModel):
         if self.teacher is not None and step > 0:
             skip = ('backbone', ) if self.backbone_frozen(step - 1) else ()
             self.teacher.average_from(self.student_parts(), skip=skip)
-        self._set_backbone_norm_mode(self.training and not self.norm_eval
-                                     and not self.backbone_frozen(step))
+        self._set_backbone_modes(frozen_now=self.backbone_frozen(step))
 
     def _finish_train_step(self) -> None:
         self.num_train_iters += 1
