@@ -5,8 +5,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmsmtc.apis import (first_frame_labels, label_grid_size,
-                         propagate_labels_dense, soft_labels_to_ids)
+from mmsmtc.apis import (first_frame_labels, joint_label_maps, joints_to_grid,
+                         label_grid_size, propagate_labels_dense,
+                         read_out_keypoints, soft_labels_to_ids)
 from mmsmtc.models.discovery import ObjectDiscoveryPostProcessor
 from mmsmtc.models.segmentors import (LabelPropagationSegmentor,
                                       ObjectDiscoverySegmentor)
@@ -66,24 +67,42 @@ def build(**overrides):
     return model.eval()
 
 
-def expected_ids(model, frames, annotation, stride=8):
-    """The protocol computed directly, with the dense reference."""
+def direct_soft_labels(model, frames, first_labels, stride=8, size=None,
+                       upsample=None, rounding='floor'):
+    """The protocol computed directly with the dense reference: ``(T, K, h,
+    w)`` soft labels, the label grid and the input size."""
     video = (torch.from_numpy(frames).permute(0, 3, 1, 2).float() - MEAN) / STD
     height, width = frames.shape[1:3]
-    size = (height // stride * stride, width // stride * stride)
+    size = size or (height // stride * stride, width // stride * stride)
     video = F.interpolate(video, size=size, mode='bilinear',
                           align_corners=False)
-    grid = label_grid_size(*size, stride)
+    grid = label_grid_size(*size, stride, rounding)
     with torch.no_grad():
         feats = model.propagator.backbone(video)[0]
+    if upsample:
+        feats = F.interpolate(feats, scale_factor=upsample, mode='bilinear',
+                              align_corners=False)
     feats = F.interpolate(feats, size=grid, mode='bilinear',
                           align_corners=False) \
         if tuple(feats.shape[-2:]) != grid else feats
-    labels, values = first_frame_labels(annotation, grid)
-    soft = propagate_labels_dense(
+    labels = first_labels(grid, size)
+    return propagate_labels_dense(
         feats, labels, topk=4, radius=3, temperature=0.1, n_context=2)
+
+
+def expected_ids(model, frames, annotation, values=None, **kwargs):
+    """Ids read out of :func:`direct_soft_labels` of a mask annotation."""
+    chosen = {}
+
+    def mask_labels(grid, size):
+        labels, chosen['values'] = first_frame_labels(annotation, grid,
+                                                      values)
+        return labels
+
+    soft = direct_soft_labels(model, frames, mask_labels, **kwargs)
     return np.stack([
-        soft_labels_to_ids(frame, values, (height, width)) for frame in soft
+        soft_labels_to_ids(frame, chosen['values'], frames.shape[1:3])
+        for frame in soft
     ])
 
 
@@ -100,18 +119,23 @@ def test_instance_propagation_matches_direct_protocol(frame_batch_size):
     assert set(np.unique(sample.pred_masks)) <= {0, 1, 3}
 
 
-def test_class_labels_use_every_class_channel():
+def test_class_labels_match_the_protocol():
     frames, annotation = make_video()
     model = build(label_type='classes', num_classes=5, input_size=(32, 32))
     (sample, ) = model.predict([frames], [mask_sample(annotation)])
     assert sample.pred_masks.shape == (5, 36, 44)
-    assert sample.pred_masks.max() < 5
+    # one channel per class 0..4 (2 and 4 absent from frame 0), read out as
+    # class ids, exactly as the protocol computed directly
+    np.testing.assert_array_equal(
+        sample.pred_masks,
+        expected_ids(model, frames, annotation, values=range(5),
+                     size=(32, 32)))
     with pytest.raises(ValueError, match='square: annotation holds ids'):
         build(label_type='classes', num_classes=2).predict(
             [frames], [mask_sample(annotation)])
 
 
-def test_keypoints_start_at_the_given_joints():
+def test_keypoints_follow_the_protocol_in_every_frame():
     frames, _ = make_video()
     joints = np.array([[12.0, 14.0], [30.0, 26.0]], np.float32)
     sample = VideoDataSample(metainfo=dict(video_name='pose'))
@@ -121,6 +145,13 @@ def test_keypoints_start_at_the_given_joints():
     (sample, ) = model.predict([frames], [sample])
     assert sample.pred_keypoints.shape == (5, 2, 2)
     assert sample.pred_keypoints.dtype == np.float32
+    soft = direct_soft_labels(
+        model, frames, lambda grid, size: joint_label_maps(
+            joints_to_grid(joints, (36, 44), 8, size), grid),
+        size=(32, 32), rounding='ceil')
+    expected = np.stack(
+        [read_out_keypoints(frame, (36, 44), 3) for frame in soft])
+    np.testing.assert_allclose(sample.pred_keypoints, expected, rtol=1e-6)
     cell = np.array([44 / 4, 36 / 4])
     assert (np.abs(sample.pred_keypoints[0] - joints) <= cell).all()
 
@@ -130,6 +161,10 @@ def test_stride_8_variant_upsamples_features():
     model = build(propagator=propagator(feature_upsample=2), stride=4)
     (sample, ) = model.predict([frames], [mask_sample(annotation[:40, :48])])
     assert sample.pred_masks.shape == (5, 40, 48)
+    np.testing.assert_array_equal(
+        sample.pred_masks,
+        expected_ids(model, frames, annotation[:40, :48], stride=4,
+                     upsample=2))
 
 
 def test_a_stride_that_does_not_match_the_backbone_is_an_error():
