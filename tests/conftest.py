@@ -15,6 +15,12 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+@pytest.fixture(scope='session')
+def davis_masks() -> Path:
+    """Real DAVIS-2017 masks inside the repository (see its README.md)."""
+    return Path(__file__).resolve().parent / 'data' / 'davis2017_masks'
+
+
 def pytest_configure(config):
     """Import MMEngine's config module in the main process, before any
     pytest-xdist worker starts. It imports yapf, which on the first import

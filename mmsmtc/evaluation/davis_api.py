@@ -4,13 +4,18 @@
 (``Annotations/480p`` for semi-supervised, ``Annotations_unsupervised/480p``
 for unsupervised, sequence list ``ImageSets/2017/<subset>.txt``) and the
 result PNGs ``<results_dir>/<sequence>/<frame>.png``, evaluates sequences in
-a process pool and returns the official global and per-object numbers.
+worker processes and returns the official global and per-object numbers.
 Every malformed input raises an exception naming the file and the problem.
+
+The workers come from :func:`.worker_processes.map_in_worker_processes`,
+which works from any caller (a script without a ``__main__`` guard, ``python
+-`` on stdin, ``runpy``, a notebook) and changes no process-wide
+multiprocessing setting; its docstring says why a ``ProcessPoolExecutor`` in
+the calling process cannot.
 """
-import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+import sys
+import warnings
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
@@ -20,6 +25,7 @@ import numpy as np
 from mmsmtc.utils.palette import read_indexed_png
 from .functional.davis import (MAX_PROPOSALS, evaluate_sequence,
                                global_statistics, num_gt_objects)
+from .worker_processes import available, map_in_worker_processes
 
 TASKS = ('semi-supervised', 'unsupervised')
 _ANNOTATION_FOLDERS = {
@@ -145,21 +151,6 @@ def _single_threaded_worker() -> None:
     cv2.setNumThreads(1)
 
 
-def _pool_context() -> multiprocessing.context.BaseContext:
-    """Start workers from a fork server (spawn where there is none).
-
-    Forking the caller directly is unsafe once OpenCV's thread pool runs in
-    it (the children can deadlock); the fork server is a fresh
-    single-threaded process that imports this module once, so later workers
-    start in milliseconds.
-    """
-    if 'forkserver' not in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context('spawn')
-    context = multiprocessing.get_context('forkserver')
-    context.set_forkserver_preload([__name__])
-    return context
-
-
 def evaluate_davis(davis_root: PathLike,
                    results_dir: PathLike,
                    task: str,
@@ -177,7 +168,8 @@ def evaluate_davis(davis_root: PathLike,
         sequences: Sequences (or one sequence name) to evaluate instead of
             the whole list.
         nproc: Worker processes; defaults to ``os.cpu_count()``; 1 runs in
-            this process.
+            this process (as does any value on a platform that cannot
+            fork, with a warning).
 
     Returns:
         dict: ``'global'``: ``{'J&F-Mean', 'J-Mean', 'J-Recall', 'J-Decay',
@@ -209,23 +201,18 @@ def evaluate_davis(davis_root: PathLike,
         raise ValueError('no sequences to evaluate')
     nproc = min(nproc or os.cpu_count() or 1, len(sequences))
     arguments = [(davis_root, results_dir, task, name) for name in sequences]
+    if nproc > 1 and not available():
+        warnings.warn('DAVIS evaluation runs in this process: worker '
+                      f'processes are forked, which {sys.platform} cannot do')
+        nproc = 1
     if nproc == 1:
         per_sequence = [_evaluate_one(*args) for args in arguments]
     else:
-        with ProcessPoolExecutor(nproc,
-                                 mp_context=_pool_context(),
-                                 initializer=_single_threaded_worker) as pool:
-            try:
-                per_sequence = list(pool.map(_evaluate_one, *zip(*arguments)))
-            except BrokenProcessPool as error:
-                raise RuntimeError(
-                    'a DAVIS evaluation worker died (workers start from a '
-                    'fork server, which re-imports the main script: it must '
-                    'be an importable file with a `__main__` guard); '
-                    'evaluate with nproc=1 otherwise') from error
-            except BaseException:
-                pool.shutdown(cancel_futures=True)
-                raise
+        per_sequence = map_in_worker_processes(
+            _evaluate_one,
+            arguments,
+            nproc,
+            initializer=_single_threaded_worker)
     per_object = {
         name: stats
         for rows in per_sequence

@@ -1,6 +1,15 @@
-"""Official davis2017-evaluation numbers on real masks (reference_public.json).
+"""Official davis2017-evaluation numbers on real masks.
 
-The pairings are built in ``tmp_path`` exactly as their descriptions say:
+Two sources, each a folder of ``osvos/`` and ``rvos/`` masks with the
+official tool's per-object numbers:
+
+- ``fixture``: ``tests/data/davis2017_masks`` (2 whole sequences, always
+  present), numbers in its ``reference.json`` (see its README);
+- ``shared``: ``../shared/data/davis2017_val_masks`` (3 sequences of the 30),
+  numbers in ``reference_public.json``; skipped when absent.
+
+The pairings are built in a temporary folder exactly as their descriptions
+say:
 
 - U1: unsupervised, ground truth = ``osvos/`` (as
   ``Annotations_unsupervised/480p``), results = ``rvos/``;
@@ -23,10 +32,15 @@ from mmsmtc.utils import read_indexed_png, write_indexed_png
 TOLERANCE = 1e-6
 
 
-@pytest.fixture(scope='module')
-def reference(shared_data):
-    masks = shared_data / 'davis2017_val_masks'
-    return masks, json.loads((masks / 'reference_public.json').read_text())
+@pytest.fixture(scope='module', params=['fixture', 'shared'])
+def reference(request, davis_masks):
+    """``(masks folder, reference numbers)`` of one source."""
+    if request.param == 'fixture':
+        masks, name = davis_masks, 'reference.json'
+    else:
+        masks = request.getfixturevalue('shared_data') / 'davis2017_val_masks'
+        name = 'reference_public.json'
+    return masks, json.loads((masks / name).read_text())
 
 
 def _perturbed(mask: np.ndarray, position: int) -> np.ndarray:
@@ -63,6 +77,9 @@ def _check_against_reference(case, output):
     expected = case['per_object']
     assert list(output['per_object']) == list(expected)
     for row, numbers in expected.items():
+        assert set(numbers) == {
+            'J-Mean', 'J-Recall', 'J-Decay', 'F-Mean', 'F-Recall', 'F-Decay'
+        }
         for key, value in numbers.items():
             assert abs(output['per_object'][row][key] -
                        value) <= TOLERANCE, (row, key)
@@ -119,3 +136,44 @@ def test_metric_matches_official(reference, pairings, tmp_path):
     np.testing.assert_array_equal(
         read_indexed_png(written[3]),
         read_indexed_png(results / name / written[3].name))
+
+
+def test_fixture_covers_several_objects_and_both_pairings(davis_masks):
+    cases = json.loads((davis_masks / 'reference.json').read_text())['cases']
+    for case, task in (('U1', 'unsupervised'), ('S3', 'semi-supervised')):
+        assert cases[case]['task'] == task
+        rows = list(cases[case]['per_object'])
+        assert rows == ['car-shadow_1', 'kite-surf_1', 'kite-surf_2',
+                        'kite-surf_3']
+    for name in cases['U1']['sequences']:
+        for method in ('osvos', 'rvos'):
+            # Whole sequences: the official numbers are for every frame.
+            assert len(list((davis_masks / method / name).glob('*.png'))) in (
+                40, 50)
+
+
+def test_fixture_reference_equals_the_public_one(davis_masks, shared_data):
+    """Where the sources share a sequence, the official numbers computed on
+    the fixture equal the published ones exactly."""
+    fixture = json.loads((davis_masks / 'reference.json').read_text())
+    public = json.loads((shared_data / 'davis2017_val_masks' /
+                         'reference_public.json').read_text())
+    for case in ('U1', 'S3'):
+        ours = fixture['cases'][case]['per_object']
+        theirs = public['cases'][case]['per_object']
+        common = sorted(set(ours) & set(theirs))
+        assert common == ['car-shadow_1']
+        for row in common:
+            assert ours[row] == theirs[row], (case, row)
+
+
+def test_fixture_masks_are_the_shared_masks(davis_masks, shared_data):
+    """Re-encoding kept every id of every frame."""
+    shared = shared_data / 'davis2017_val_masks'
+    paths = sorted(davis_masks.glob('*/*/*.png'))
+    assert len(paths) == 2 * 40 + 2 * 50 + 6
+    for path in paths:
+        original = shared / path.relative_to(davis_masks)
+        np.testing.assert_array_equal(read_indexed_png(path),
+                                      read_indexed_png(original),
+                                      err_msg=str(path))

@@ -1,11 +1,13 @@
 """tools/analysis_tools/eval_davis.py: official CSV files, tables, errors."""
 import importlib.util
+import os
 from pathlib import Path
 
 import pytest
 from test_davis_api import make_davis, make_results
 
 from mmsmtc.evaluation import evaluate_davis
+from mmsmtc.evaluation.worker_processes import SINGLE_THREAD_ENVIRONMENT
 
 SCRIPT = (Path(__file__).resolve().parents[2] / 'tools' / 'analysis_tools' /
           'eval_davis.py')
@@ -62,3 +64,13 @@ def test_errors_become_a_message_and_exit_status(eval_davis, tmp_path, capsys):
     error = capsys.readouterr().err
     assert error.startswith('error: ') and '00001.png' in error
     assert not (results / 'global_results-val.csv').exists()
+
+
+def test_loading_the_tool_as_a_module_leaves_the_environment(monkeypatch):
+    """Only a run as a script limits OpenMP/OpenBLAS/MKL to one thread."""
+    for variable in SINGLE_THREAD_ENVIRONMENT:
+        monkeypatch.delenv(variable, raising=False)
+    before = dict(os.environ)
+    spec = importlib.util.spec_from_file_location('eval_davis_again', SCRIPT)
+    spec.loader.exec_module(importlib.util.module_from_spec(spec))
+    assert dict(os.environ) == before

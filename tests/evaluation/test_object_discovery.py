@@ -220,13 +220,12 @@ def test_large_and_negative_ids_take_the_unique_path():
                                                        abs=1e-12)
 
 
-def test_real_masks_dense_and_unique_paths_agree(shared_data):
+def test_real_masks_dense_and_unique_paths_agree(davis_masks):
     """RVOS proposals scored against OSVOS masks of a real sequence."""
-    root = shared_data / 'davis2017_val_masks'
-    frames = sorted((root / 'osvos' / 'bike-packing').glob('*.png'))[:8]
+    frames = sorted((davis_masks / 'osvos' / 'kite-surf').glob('*.png'))[:8]
     gt = np.stack([read_indexed_png(path) for path in frames])
     pred = np.stack([
-        read_indexed_png(root / 'rvos' / 'bike-packing' / path.name)
+        read_indexed_png(davis_masks / 'rvos' / 'kite-surf' / path.name)
         for path in frames
     ])
     shifted = pred.astype(np.int64) + 10**7  # forces the np.unique path

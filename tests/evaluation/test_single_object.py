@@ -161,13 +161,12 @@ def test_metric_format_only_writes_indexed_pngs(tmp_path):
         metric.process({}, [dict(sample, frame_names=['0'])])
 
 
-def test_real_masks_against_per_frame_loop(shared_data):
+def test_real_masks_against_per_frame_loop(davis_masks):
     """OSVOS vs RVOS foregrounds of a real sequence, checked frame by frame."""
-    root = shared_data / 'davis2017_val_masks'
-    frames = sorted((root / 'osvos' / 'blackswan').glob('*.png'))[:10]
+    frames = sorted((davis_masks / 'osvos' / 'car-shadow').glob('*.png'))[:10]
     gt = np.stack([read_indexed_png(path) for path in frames])
     pred = np.stack([
-        read_indexed_png(root / 'rvos' / 'blackswan' / path.name)
+        read_indexed_png(davis_masks / 'rvos' / 'car-shadow' / path.name)
         for path in frames
     ])
     intersections, unions = frame_intersections_unions(gt, pred)

@@ -11,9 +11,9 @@ from mmsmtc.utils.palette import read_indexed_png
 SEQUENCE, NUM_FRAMES = 'judo', 6
 
 
-def test_real_masks_with_shuffled_slots_score_perfect_j_and_f(shared_data):
-    paths = sorted((shared_data / 'davis2017_val_masks' / 'rvos' /
-                    SEQUENCE).glob('*.png'))[:NUM_FRAMES]
+def test_real_masks_with_shuffled_slots_score_perfect_j_and_f(davis_masks):
+    paths = sorted(
+        (davis_masks / 'rvos' / SEQUENCE).glob('*.png'))[:NUM_FRAMES]
     gt = np.stack([read_indexed_png(path)[::2, ::2] for path in paths])
     num_ids = int(gt.max()) + 1
     generator = torch.Generator().manual_seed(0)

@@ -12,13 +12,25 @@ Example::
 """
 import argparse
 import math
+import os
 import sys
 import time
 from pathlib import Path
 from typing import Dict, List, Sequence
 
-from mmsmtc.evaluation import evaluate_davis
-from mmsmtc.evaluation.functional.davis import GLOBAL_METRIC_KEYS
+if __name__ == '__main__':
+    # Before numpy is imported: kept from starting OpenMP, OpenBLAS and MKL
+    # thread pools (the evaluation does not use them), this process has a
+    # single thread, so evaluate_davis forks its workers from it instead of
+    # starting a fork server that imports everything again (see
+    # mmsmtc/evaluation/worker_processes.py).
+    for _variable in ('OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS',
+                      'MKL_NUM_THREADS'):
+        os.environ[_variable] = '1'
+
+from mmsmtc.evaluation import evaluate_davis  # noqa: E402
+from mmsmtc.evaluation.functional.davis import (  # noqa: E402
+    GLOBAL_METRIC_KEYS)
 
 SEQUENCE_COLUMNS = ('Sequence', 'J-Mean', 'F-Mean')
 
