@@ -5,6 +5,8 @@ import pytest
 
 #: Real sample data shipped beside the checkout (read-only); may be absent.
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / 'shared' / 'data'
+#: Small real fixtures inside the repository (sources: tests/data/README.md).
+VENDORED_DATA = Path(__file__).resolve().parent / 'data'
 
 
 @pytest.fixture(scope='session')
@@ -13,6 +15,12 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f'real sample data not found at {SHARED_DATA}')
     return SHARED_DATA
+
+
+@pytest.fixture(scope='session')
+def vendored_data() -> Path:
+    """``tests/data``: small real fixtures that every checkout has."""
+    return VENDORED_DATA
 
 
 def pytest_configure(config):
