@@ -5,6 +5,8 @@ import pytest
 
 #: Real sample data shipped beside the checkout (read-only); may be absent.
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / 'shared' / 'data'
+#: Small real fixtures inside the repository (sources: tests/data/README.md).
+VENDORED_DATA = Path(__file__).resolve().parent / 'data'
 
 
 @pytest.fixture(scope='session')
@@ -19,6 +21,12 @@ def shared_data() -> Path:
 def davis_masks() -> Path:
     """Real DAVIS-2017 masks inside the repository (see its README.md)."""
     return Path(__file__).resolve().parent / 'data' / 'davis2017_masks'
+
+
+@pytest.fixture(scope='session')
+def vendored_data() -> Path:
+    """``tests/data``: small real fixtures that every checkout has."""
+    return VENDORED_DATA
 
 
 def pytest_configure(config):

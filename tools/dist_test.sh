@@ -3,6 +3,7 @@
 # CHECKPOINT may be 'none' (see tools/test.py). Videos are split across the
 # GPUS processes and the results gathered on the CPU.
 # Multi-node: set NNODES, NODE_RANK, MASTER_ADDR and PORT in the environment.
+# PYTHON: the interpreter (default: `python` on PATH).
 # On CPU-only machines the processes use the gloo backend.
 set -euo pipefail
 if [ $# -lt 3 ]; then

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Usage: tools/dist_train.sh CONFIG GPUS [ARGS...]
 # Multi-node: set NNODES, NODE_RANK, MASTER_ADDR and PORT in the environment.
+# PYTHON: the interpreter (default: `python` on PATH).
 # On CPU-only machines the processes use the gloo backend.
 set -euo pipefail
 if [ $# -lt 2 ]; then

@@ -3,7 +3,8 @@
 # Runs SCRIPT (a Python tool) as one srun task per GPU with
 # `--launcher slurm`; tools/slurm_train.sh and tools/slurm_test.sh call it.
 # Environment: GPUS (total, default 8), GPUS_PER_NODE (default 8),
-# CPUS_PER_TASK (default 5), SRUN_ARGS (extra srun arguments).
+# CPUS_PER_TASK (default 5), SRUN_ARGS (extra srun arguments), PYTHON (the
+# interpreter each task runs, default: `python` on the nodes' PATH).
 set -euo pipefail
 PARTITION=$1
 JOB_NAME=$2
@@ -22,4 +23,4 @@ srun -p "$PARTITION" \
     --cpus-per-task="${CPUS_PER_TASK:-5}" \
     --kill-on-bad-exit=1 \
     ${SRUN_ARGS:-} \
-    python -u "$SCRIPT" "$@" --launcher slurm
+    "${PYTHON:-python}" -u "$SCRIPT" "$@" --launcher slurm

@@ -1,24 +1,28 @@
 """The main job on the synthetic benchmark, end to end, on CPU.
 
-``python tools/quickstart.py [options]`` (``bash tools/quickstart.sh``
-installs mmsmtc first, then runs this):
+``python tools/quickstart.py [--method smtc] [options]``
+(``bash tools/quickstart.sh`` installs mmsmtc first, then runs this):
 
 1. generates the synthetic set (``tools/data/make_synthetic.py``) unless
    the same set (same generator arguments) is already in ``--data``, and
    checks its layouts;
-2. trains the tiny SMTC (``tools/train.py TRAIN_CONFIG``), showing
-   MMEngine's iterations, losses and eta;
+2. trains the method's tiny model (``tools/train.py TRAIN_CONFIG``),
+   showing MMEngine's iterations, losses and eta;
 3. tests the trained checkpoint and the same model untrained (the
    training run's ``iter_0.pth``, the weights it started from, written by
-   ``InitialCheckpointHook``) with ``tools/test.py`` on the synthetic validation
-   videos: object discovery (DAVIS-2017 unsupervised J&F, video FG-ARI
-   and mBO on the same masks) and label propagation with the SMTC encoder
-   (DAVIS-2017 semi-supervised J&F, JHMDB-style PCK, VIP-style mIoU);
+   ``InitialCheckpointHook``) with ``tools/test.py`` on the synthetic
+   validation videos, one run per task of the method (for SMTC: object
+   discovery -- DAVIS-2017 unsupervised J&F, video FG-ARI and mBO on the
+   same masks -- and label propagation with the SMTC encoder -- DAVIS-2017
+   semi-supervised J&F, JHMDB-style PCK, VIP-style mIoU);
 4. prints one table (metric x untrained / trained / difference) and writes
    it as ``comparison.json`` and ``comparison.md``;
 5. writes overlays (``--show-dir`` PNG frames) and one GIF per video.
 
-Everything goes under ``--work-dir`` (default ``work_dirs/quickstart``)::
+The methods and their configs are :data:`METHODS`; a new method adds one
+entry. Paths given on the command line are relative to the current
+directory. Everything goes under ``--work-dir`` (default
+``work_dirs/quickstart``)::
 
     train/                      checkpoints and training log
     eval/<model>/<task>/        predictions/, <timestamp>/results.json
@@ -36,44 +40,77 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from threading import Lock
+from typing import Dict, Tuple
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from mmsmtc.datasets.dataset_check import check_dataset  # noqa: E402
-from mmsmtc.datasets.synthetic import DEFAULT_NUM_FRAMES  # noqa: E402
-from mmsmtc.datasets.synthetic import (DEFAULT_NUM_TRAIN, DEFAULT_NUM_VAL,
+from mmsmtc.datasets.synthetic import (DEFAULT_NUM_FRAMES,  # noqa: E402
+                                       DEFAULT_NUM_TRAIN, DEFAULT_NUM_VAL,
                                        DEFAULT_SEED, DEFAULT_SIZE, parse_size)
 from mmsmtc.datasets.synthetic.benchmark import (  # noqa: E402
     GENERATOR_VERSION, META_FILE)
-from mmsmtc.evaluation.comparison import compare_metrics  # noqa: E402
-from mmsmtc.evaluation.comparison import format_comparison, write_comparison
+from mmsmtc.evaluation.comparison import (compare_metrics,  # noqa: E402
+                                          format_comparison, write_comparison)
 from mmsmtc.utils import register_all_modules  # noqa: E402
+from mmsmtc.utils.launch import run_cli  # noqa: E402
 from mmsmtc.visualization.animation import write_folder_gifs  # noqa: E402
 
-#: The tiny SMTC training config(s): the quickstart trains the one match.
-TRAIN_CONFIG_PATTERN = 'configs/smtc/smtc_vit-tiny_*_synthetic-*.py'
-TEST_CONFIGS = ROOT / 'configs' / 'smtc_test'
-#: task -> (test config, data sub-folder).
-TASKS = {
-    'discovery': ('discovery_smtc-vit-tiny_synthetic-davis17-unsup.py',
-                  'DAVIS'),
-    'davis-semi': ('labelprop_vit-tiny_synthetic-davis17-semi.py', 'DAVIS'),
-    'jhmdb': ('labelprop_vit-tiny_synthetic-jhmdb.py', 'JHMDB'),
-    'vip': ('labelprop_vit-tiny_synthetic-vip.py', 'VIP'),
-}
-#: Table rows: (label, '<task>:<metric key of results.json>').
-TABLE_ROWS = (
+
+@dataclass(frozen=True)
+class Method:
+    """What the quickstart trains and tests for one method.
+
+    Attributes:
+        title: Names the model in the table's title, e.g. ``'tiny SMTC'``.
+        train_config_pattern: Glob (relative to the repository) of its tiny
+            synthetic training config; the quickstart trains the one match.
+        test_configs: Folder of its test configs, relative to the
+            repository.
+        tasks: ``task -> (test config, data sub-folder)``; one test run of
+            each model per task.
+        table_rows: ``(label, '<task>:<metric key of results.json>')``.
+    """
+    title: str
+    train_config_pattern: str
+    test_configs: str
+    tasks: Dict[str, Tuple[str, str]]
+    table_rows: Tuple[Tuple[str, str], ...]
+
+
+#: Table rows of the object-discovery task (DAVIS unsup J&F, FG-ARI, mBO).
+DISCOVERY_ROWS = (
     ('unsup J&F (discovery)', 'discovery:davis/J&F-Mean'),
     ('FG-ARI (discovery)', 'discovery:objects/FG-ARI'),
     ('mBO (discovery)', 'discovery:objects/mBO'),
+)
+#: Table rows of the label-propagation tasks.
+PROPAGATION_ROWS = (
     ('semi J&F (propagation)', 'davis-semi:davis/J&F-Mean'),
     ('PCK@0.1 (propagation)', 'jhmdb:jhmdb/PCK@0.1'),
     ('PCK@0.2 (propagation)', 'jhmdb:jhmdb/PCK@0.2'),
     ('mIoU (propagation)', 'vip:vip/mIoU'),
 )
+#: ``--method`` -> what the quickstart runs for it.
+METHODS = {
+    'smtc': Method(
+        title='tiny SMTC',
+        train_config_pattern='configs/smtc/smtc_vit-tiny_*_synthetic-*.py',
+        test_configs='configs/smtc_test',
+        tasks={
+            'discovery':
+            ('discovery_smtc-vit-tiny_synthetic-davis17-unsup.py', 'DAVIS'),
+            'davis-semi':
+            ('labelprop_vit-tiny_synthetic-davis17-semi.py', 'DAVIS'),
+            'jhmdb': ('labelprop_vit-tiny_synthetic-jhmdb.py', 'JHMDB'),
+            'vip': ('labelprop_vit-tiny_synthetic-vip.py', 'VIP'),
+        },
+        table_rows=DISCOVERY_ROWS + PROPAGATION_ROWS),
+}
 MODELS = ('untrained', 'trained')
 #: Dataset checks of the generated set: (benchmark, data sub-folder).
 LAYOUT_CHECKS = (('ytvos', 'YTVOS'), ('davis2017', 'DAVIS'),
@@ -96,16 +133,21 @@ class _DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
-        description='Train the tiny SMTC on the synthetic set and compare '
-        'it with the untrained model on discovery and propagation.',
+        description='Train a method\'s tiny model on the synthetic set and '
+        'compare it with the untrained model on its test tasks. Paths are '
+        'relative to the current directory.',
         formatter_class=_DefaultsHelpFormatter)
+    parser.add_argument('--method', choices=sorted(METHODS), default='smtc',
+                        help='method to train and test')
     parser.add_argument('--data', default='data/synthetic',
                         help='synthetic set folder')
     parser.add_argument('--work-dir', default='work_dirs/quickstart',
                         help='output folder')
     parser.add_argument('--train-config',
-                        help='training config of the tiny SMTC (default: '
-                        f'the one {TRAIN_CONFIG_PATTERN})')
+                        help='training config of the tiny model (default: '
+                        'the one match of the method\'s pattern, for smtc '
+                        f'{METHODS["smtc"].train_config_pattern} in the '
+                        'repository)')
     parser.add_argument('--iters', type=int,
                         help='training iterations (default: the config\'s)')
     parser.add_argument('--checkpoint',
@@ -168,13 +210,14 @@ def run_tool(command, log_path: Path, tag: str, verbose: bool,
                            f'output in {log_path}:\n' + '\n'.join(tail))
 
 
-def default_train_config() -> str:
-    """The one config matching :data:`TRAIN_CONFIG_PATTERN`."""
-    found = sorted(ROOT.glob(TRAIN_CONFIG_PATTERN))
+def default_train_config(method: Method) -> str:
+    """The one config of the repository matching the method's
+    ``train_config_pattern``."""
+    found = sorted(ROOT.glob(method.train_config_pattern))
     if len(found) != 1:
         raise FileNotFoundError(
-            f'expected one training config {TRAIN_CONFIG_PATTERN}, found '
-            f'{[path.name for path in found]}; pass --train-config')
+            f'expected one training config {method.train_config_pattern}, '
+            f'found {[path.name for path in found]}; pass --train-config')
     return str(found[0].relative_to(ROOT))
 
 
@@ -222,16 +265,15 @@ def prepare_data(args, data: Path, logs: Path) -> None:
 
 
 def train(args, data: Path, work_dir: Path) -> Path:
-    """Train the tiny SMTC; return its last checkpoint."""
+    """Train the tiny model; return its last checkpoint."""
     train_dir = work_dir / 'train'
     say(f'== Training {args.train_config} (log: {train_dir})')
-    options = [f'randomness.seed={args.seed}',
-               f'train_dataloader.dataset.data_root={data / "YTVOS"}']
+    options = [f'train_dataloader.dataset.data_root={data / "YTVOS"}']
     if args.iters is not None:
         options.append(f'train_cfg.max_iters={args.iters}')
     run_tool(['tools/train.py', args.train_config, '--work-dir', train_dir,
-              '--cfg-options', *options], work_dir / 'logs' / 'train.log',
-             'train', args.verbose)
+              '--seed', args.seed, '--cfg-options', *options],
+             work_dir / 'logs' / 'train.log', 'train', args.verbose)
     checkpoint = Path((train_dir / 'last_checkpoint').read_text().strip())
     return checkpoint if checkpoint.is_absolute() else ROOT / checkpoint
 
@@ -256,9 +298,11 @@ def untrained_checkpoint(checkpoint: Path):
     return 'none'
 
 
-def evaluate(args, data: Path, work_dir: Path, checkpoint: Path) -> dict:
+def evaluate(args, method: Method, data: Path, work_dir: Path,
+             checkpoint: Path) -> dict:
     """Run every (model, task) test; return ``{model: {task:key: v}}``."""
-    configs = {task: TEST_CONFIGS / name for task, (name, _) in TASKS.items()}
+    configs = {task: ROOT / method.test_configs / name
+               for task, (name, _) in method.tasks.items()}
     weights = dict(trained=checkpoint,
                    untrained=untrained_checkpoint(checkpoint))
     env = dict(os.environ)
@@ -272,15 +316,15 @@ def evaluate(args, data: Path, work_dir: Path, checkpoint: Path) -> dict:
             'tools/test.py', configs[task], weights[model], '--work-dir',
             eval_dir,
             '--show-dir', work_dir / 'overlays' / model / task,
-            '--cfg-options', f'randomness.seed={args.seed}',
-            f'test_dataloader.dataset.data_root={data / TASKS[task][1]}'
+            '--seed', args.seed, '--cfg-options',
+            f'test_dataloader.dataset.data_root={data / method.tasks[task][1]}'
         ], work_dir / 'logs' / f'test_{model}_{task}.log', f'{model} {task}',
                  args.verbose, env)
         return model, task, latest_results(eval_dir)
 
     say(f'== Testing the untrained and the trained model ({args.jobs} at a '
         'time)')
-    jobs = [(model, task) for task in TASKS for model in MODELS]
+    jobs = [(model, task) for task in method.tasks for model in MODELS]
     metrics = {model: {} for model in MODELS}
     with ThreadPoolExecutor(args.jobs) as pool:
         for model, task, results in pool.map(test, jobs):
@@ -289,31 +333,47 @@ def evaluate(args, data: Path, work_dir: Path, checkpoint: Path) -> dict:
     return metrics
 
 
+def resolve_paths(args) -> None:
+    """Make the command line's paths absolute, relative to the current
+    directory (the tools run from the repository root).
+
+    Raises:
+        FileNotFoundError: If ``--train-config`` or ``--checkpoint`` does
+            not exist.
+    """
+    args.data = Path(args.data).resolve()
+    args.work_dir = Path(args.work_dir).resolve()
+    for name in ('train_config', 'checkpoint'):
+        given = getattr(args, name)
+        if given is not None:
+            if not Path(given).is_file():
+                raise FileNotFoundError(
+                    f'--{name.replace("_", "-")} {given} does not exist')
+            setattr(args, name, Path(given).resolve())
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     start = time.perf_counter()
-    data = (ROOT / args.data).resolve()
-    work_dir = (ROOT / args.work_dir).resolve()
-    args.train_config = args.train_config or default_train_config()
-    if args.checkpoint and not Path(args.checkpoint).is_file():
-        raise FileNotFoundError(f'checkpoint {args.checkpoint} does not '
-                                'exist')
+    method = METHODS[args.method]
+    resolve_paths(args)
+    data, work_dir = args.data, args.work_dir
+    args.train_config = args.train_config or default_train_config(method)
     prepare_data(args, data, work_dir / 'logs')
-    checkpoint = Path(args.checkpoint).resolve() if args.checkpoint \
-        else train(args, data, work_dir)
-    metrics = evaluate(args, data, work_dir, checkpoint)
+    checkpoint = args.checkpoint or train(args, data, work_dir)
+    metrics = evaluate(args, method, data, work_dir, checkpoint)
     gifs = [
-        gif for model in MODELS for task in TASKS for gif in
+        gif for model in MODELS for task in method.tasks for gif in
         write_folder_gifs(work_dir / 'overlays' / model / task, args.fps)
     ]
     rows = compare_metrics(metrics['untrained'], metrics['trained'],
-                           TABLE_ROWS)
+                           method.table_rows)
     paths = write_comparison(
         work_dir, rows, headers=MODELS,
         sources=dict(checkpoint=str(checkpoint), seed=str(args.seed),
                      data=str(data)))
     minutes = (time.perf_counter() - start) / 60
-    say(f'\n== Untrained vs trained tiny SMTC on {args.val_videos} '
+    say(f'\n== Untrained vs trained {method.title} on {args.val_videos} '
         f'synthetic validation videos (%, seed {args.seed}, '
         f'{minutes:.1f} min in all)\n')
     say(format_comparison(rows, headers=MODELS))
@@ -329,8 +389,5 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    try:
-        sys.exit(main())
-    except (RuntimeError, OSError, KeyError, ValueError) as error:
-        print(f'quickstart: error: {error}', file=sys.stderr)
-        sys.exit(1)
+    # RuntimeError: a tool it runs failed (the message names its log).
+    run_cli(main, (RuntimeError, OSError, KeyError, ValueError))

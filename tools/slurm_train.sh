@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Usage: tools/slurm_train.sh PARTITION JOB_NAME CONFIG [ARGS...]
 # Environment: GPUS (total, default 8), GPUS_PER_NODE (default 8),
-# CPUS_PER_TASK (default 5), SRUN_ARGS (extra srun arguments).
+# CPUS_PER_TASK (default 5), SRUN_ARGS (extra srun arguments), PYTHON (the
+# interpreter, default: `python`).
 set -euo pipefail
 if [ $# -lt 3 ]; then
     echo "Usage: tools/slurm_train.sh PARTITION JOB_NAME CONFIG [ARGS...]" >&2

@@ -3,10 +3,13 @@
 The work directory is chosen as: ``--work-dir`` > ``work_dir`` in the config
 > ``work_dirs/<config name>``. The resolved config is saved there. A
 ``load_from`` / ``--resume`` checkpoint must fit the model
-(:class:`mmsmtc.engine.VideoRunner`).
+(:class:`mmsmtc.engine.VideoRunner`). A missing file, a checkpoint of another
+architecture or a config error prints one line ``error: ...`` and exits with
+status 1; usage errors exit with status 2.
 """
 import argparse
 
+import torch
 from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.runner import Runner
@@ -14,11 +17,12 @@ from mmengine.runner import Runner
 from mmsmtc.engine import VideoRunner
 from mmsmtc.utils import (collect_env, keep_freed_host_memory,
                           register_all_modules)
-from mmsmtc.utils.launch import (add_launch_args, init_cpu_process_group,
-                                 load_launch_config)
+from mmsmtc.utils.launch import (add_launch_args, check_launch_args,
+                                 init_cpu_process_group, load_launch_config,
+                                 place_model, run_cli, select_device)
 
 
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Train an mmsmtc model')
     parser.add_argument('config', help='train config file path')
     parser.add_argument(
@@ -29,7 +33,11 @@ def parse_args():
         '--amp', action='store_true',
         help='automatic mixed precision (needs a CUDA device)')
     add_launch_args(parser)
-    return parser.parse_args()
+    args = parser.parse_args(argv)
+    check_launch_args(parser, args)
+    if args.amp and args.device == 'cpu':
+        parser.error('--amp needs a CUDA device, not --device cpu')
+    return args
 
 
 def build_config(args) -> Config:
@@ -60,17 +68,22 @@ def log_batch_and_lr(runner: Runner, cfg: Config) -> None:
     print_log(message, logger='current')
 
 
-def main():
-    args = parse_args()
+def main(argv=None):
+    args = parse_args(argv)
     keep_freed_host_memory()
     register_all_modules(init_default_scope=False)
     cfg = build_config(args)
+    select_device(args.device, cfg.launcher)
+    if args.amp and not torch.cuda.is_available():
+        raise ValueError('--amp needs a CUDA device; CUDA is not available '
+                         'here')
     init_cpu_process_group(cfg)
     runner = VideoRunner.from_cfg(cfg)
+    place_model(runner, args.device)
     print_log('mmsmtc ' + collect_env()['mmsmtc'], logger='current')
     log_batch_and_lr(runner, cfg)
     runner.train()
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main)

@@ -60,11 +60,13 @@ def init_video_segmentor(config: Union[str, Config],
         ValueError: If the config's model is not the task's segmentor, a
             mask-propagation config propagates keypoints, or CUDA is asked
             for but not available.
-        FileNotFoundError: If the checkpoint does not exist.
+        FileNotFoundError: If the config or the checkpoint does not exist.
     """
     if task not in TASK_MODELS:
         raise ValueError(f'task must be one of {sorted(TASK_MODELS)}, got '
                          f'{task!r}')
+    if not isinstance(config, Config) and not Path(config).is_file():
+        raise FileNotFoundError(f'{config}: config file does not exist')
     cfg = config if isinstance(config, Config) else Config.fromfile(config)
     model_cfg = cfg.get('model') or {}
     name = getattr(cfg, 'filename', None) or 'the config'

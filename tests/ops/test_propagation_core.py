@@ -246,8 +246,8 @@ def load_frames(folder: Path, count, size):
     dict(topk=10, radius=12, temperature=0.05, n_context=3),
     dict(topk=28, radius=35, temperature=0.2, n_context=4),
 ])
-def test_matches_dense_on_real_judo_frames(shared_data, settings):
-    frames = load_frames(shared_data / 'videos/judo/JPEGImages', 4,
+def test_matches_dense_on_real_judo_frames(vendored_data, settings):
+    frames = load_frames(vendored_data / 'videos/judo/JPEGImages', 4,
                          (160, 96))
     feats = stride8_random_conv(frames)
     labels = torch.rand(5, *feats.shape[-2:],
@@ -302,8 +302,8 @@ def test_logit_error_bound_covers_float32_products():
     dict(topk=3, radius=2.5, temperature=0.5, n_context=2),
 ])
 def test_float32_matches_the_float64_protocol_on_real_frames(
-        shared_data, settings):
-    frames = load_frames(shared_data / 'videos/judo/JPEGImages', 5,
+        vendored_data, settings):
+    frames = load_frames(vendored_data / 'videos/judo/JPEGImages', 5,
                          (240, 144))
     feats = stride8_random_conv(frames, channels=64, seed=4)
     labels = F.one_hot(
@@ -318,13 +318,14 @@ def test_float32_matches_the_float64_protocol_on_real_frames(
 
 
 @pytest.mark.slow
-def test_matches_dense_on_a_1080p_crop(shared_data):
-    folder = shared_data / 'videos/1007_YCTBBdbKSSg/JPEGImages'
-    paths = sorted(folder.glob('*.jpg'))[:4]
+def test_matches_dense_on_a_1080p_crop(vendored_data):
+    # 256x384 crops (rows 400:656, columns 700:1084) of 4 1920x1080 frames.
+    folder = vendored_data / 'videos/1007_YCTBBdbKSSg_crop/JPEGImages'
     crops = [
-        np.asarray(Image.open(p).convert('RGB'), dtype=np.float32)[
-            400:656, 700:1084] / 255 for p in paths
+        np.asarray(Image.open(p).convert('RGB'), dtype=np.float32) / 255
+        for p in sorted(folder.glob('*.jpg'))
     ]
+    assert len(crops) == 4 and crops[0].shape == (256, 384, 3)
     frames = torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2)
     feats = stride8_random_conv(frames, channels=24, seed=3)
     labels = torch.rand(44, *feats.shape[-2:],

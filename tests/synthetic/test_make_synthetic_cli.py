@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from mmsmtc.utils.launch import run_cli
+
 SCRIPT = (Path(__file__).resolve().parents[2] / 'tools' / 'data' /
           'make_synthetic.py')
 
@@ -20,6 +22,14 @@ def cli():
 TINY_ARGS = ['--train', '1', '--val', '1', '--frames', '3', '--size', '48x64']
 
 
+def exit_status(cli, argv) -> int:
+    """The status the command line exits with (``__main__`` runs
+    ``run_cli(main)``)."""
+    with pytest.raises(SystemExit) as exit_info:
+        run_cli(lambda: cli.main(argv))
+    return exit_info.value.code
+
+
 def test_cli_writes_and_reports(cli, tmp_path, capsys):
     assert cli.main([str(tmp_path / 'out')] + TINY_ARGS) == 0
     report = capsys.readouterr().out
@@ -32,8 +42,9 @@ def test_cli_writes_and_reports(cli, tmp_path, capsys):
 
 def test_cli_refuses_non_empty_output_unless_overwrite(cli, tmp_path, capsys):
     (tmp_path / 'stale.txt').write_text('')
-    assert cli.main([str(tmp_path)] + TINY_ARGS) == 2
-    assert 'not empty' in capsys.readouterr().err
+    assert exit_status(cli, [str(tmp_path)] + TINY_ARGS) == 1
+    assert capsys.readouterr().err.startswith(f'error: {tmp_path}: output '
+                                              'folder is not empty')
     assert cli.main([str(tmp_path), '--overwrite'] + TINY_ARGS) == 0
 
 
@@ -43,8 +54,15 @@ def test_cli_refuses_non_empty_output_unless_overwrite(cli, tmp_path, capsys):
     (['--val', '0'], 'num_val must be at least 1'),
 ])
 def test_cli_bad_arguments(cli, tmp_path, capsys, args, message):
-    assert cli.main([str(tmp_path / 'out')] + args) == 2
-    assert message in capsys.readouterr().err
+    assert exit_status(cli, [str(tmp_path / 'out')] + args) == 1
+    error = capsys.readouterr().err
+    assert error.startswith('error: ') and message in error
+    assert not (tmp_path / 'out').exists()
+
+
+def test_cli_usage_error(cli, tmp_path, capsys):
+    assert exit_status(cli, [str(tmp_path), '--train', 'two']) == 2
+    assert "invalid int value: 'two'" in capsys.readouterr().err
 
 
 @pytest.mark.slow

@@ -1,5 +1,7 @@
 """The demos on real videos: tools/demo/{discover,propagate}.py and the
-video reading/writing and inference helpers they are made of."""
+video reading/writing and inference helpers they are made of. ``judo`` is
+the vendored copy (6 frames at 240x427, tests/data/README.md); a few cheap
+tests also read the original 480x854 frames of ``../shared/data``."""
 import subprocess
 import sys
 from pathlib import Path
@@ -27,8 +29,15 @@ KEYPOINT_CONFIG = str(
 
 
 @pytest.fixture(scope='module')
-def judo(shared_data) -> Path:
-    return shared_data / 'videos' / 'judo'
+def judo(vendored_data) -> Path:
+    return vendored_data / 'videos' / 'judo'
+
+
+@pytest.fixture(params=['vendored_data', 'shared_data'])
+def any_judo(request) -> Path:
+    """The vendored judo (240x427) and, when present, the original
+    (480x854, its 00005.png one column short)."""
+    return request.getfixturevalue(request.param) / 'videos' / 'judo'
 
 
 def write_mp4(path: Path, frames) -> Path:
@@ -81,10 +90,9 @@ def run_demo(script: str, *args: str) -> subprocess.CompletedProcess:
 def test_propagate_demo_on_judo_frames(judo, tmp_path):
     first = judo / 'Annotations' / '00000.png'
     result = run_demo('propagate.py', str(judo / 'JPEGImages'),
-                      '--first-mask', str(first), '--config',
-                      PROPAGATION_CONFIG, '--checkpoint', 'none', '--out',
-                      str(tmp_path), '--max-frames', '3', '--max-side', '240',
-                      '--device', 'cpu')
+                      PROPAGATION_CONFIG, 'none', '--first-mask', str(first),
+                      '--out', str(tmp_path), '--max-frames', '3',
+                      '--max-side', '240', '--device', 'cpu')
     assert result.returncode == 0, result.stdout + result.stderr
     first_ids = np.unique(np.array(Image.open(first)))
     check_mask_folder(tmp_path / 'masks', ['00000', '00001', '00002'],
@@ -99,9 +107,8 @@ def test_propagate_demo_on_judo_frames(judo, tmp_path):
 def test_discover_demo_on_mp4(judo, tmp_path):
     video = write_mp4(tmp_path / 'judo.mp4', small_judo_frames(judo, 5))
     out = tmp_path / 'out'
-    result = run_demo('discover.py', str(video), '--config',
-                      DISCOVERY_CONFIG, '--checkpoint', 'none', '--out',
-                      str(out))
+    result = run_demo('discover.py', str(video), DISCOVERY_CONFIG, 'none',
+                      '--out', str(out))
     assert result.returncode == 0, result.stdout + result.stderr
     names = [f'{index:05d}' for index in range(5)]
     check_mask_folder(out / 'masks', names, range(21))
@@ -115,25 +122,53 @@ def test_demo_reports_bad_input_without_traceback(judo, tmp_path):
     mask = np.ones((100, 100), np.uint8)
     write_indexed_png(tmp_path / 'other.png', mask)
     result = run_demo('propagate.py', str(judo / 'JPEGImages'),
-                      '--first-mask', str(tmp_path / 'other.png'),
-                      '--config', PROPAGATION_CONFIG, '--checkpoint', 'none',
-                      '--out', str(tmp_path / 'out'))
+                      PROPAGATION_CONFIG, 'none', '--first-mask',
+                      str(tmp_path / 'other.png'), '--out',
+                      str(tmp_path / 'out'))
     assert result.returncode == 1
     assert result.stderr.startswith('error: ')
     assert 'other.png: mask size 100x100' in result.stderr
-    assert 'Traceback' not in result.stderr
+    assert result.stderr.count('\n') == 1
     assert not (tmp_path / 'out').exists()
 
 
-def test_open_frame_folder_is_lazy_and_sorted(judo):
-    frames, names, _ = open_video(judo / 'JPEGImages', max_frames=4)
+@pytest.mark.parametrize('script, argv, message', [
+    ('discover.py', ['VIDEO', 'CONFIG'],
+     'the following arguments are required: checkpoint'),
+    ('propagate.py', ['VIDEO', 'CONFIG', 'none'],
+     'the following arguments are required: --first-mask'),
+    ('discover.py', ['VIDEO', 'CONFIG', 'none', '--device', 'gpu'],
+     "argument --device: 'gpu': expected cpu, cuda or cuda:N"),
+])
+def test_demo_usage_errors_exit_2(script, argv, message):
+    result = run_demo(script, *argv)
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[0].startswith(
+        f'usage: {script} [-h] ')
+    assert message in result.stderr.splitlines()[-1]
+
+
+def test_demo_missing_config_is_one_line(judo, tmp_path):
+    result = run_demo('discover.py', str(judo / 'JPEGImages'),
+                      str(tmp_path / 'nope.py'), 'none', '--out',
+                      str(tmp_path / 'out'))
+    assert result.returncode == 1
+    assert result.stderr == f'error: {tmp_path / "nope.py"}: config file ' \
+        'does not exist\n'
+
+
+def test_open_frame_folder_is_lazy_and_sorted(any_judo):
+    frames, names, _ = open_video(any_judo / 'JPEGImages', max_frames=4)
     assert names == ['00000', '00001', '00002', '00003']
-    assert frames.shape == (4, 480, 854, 3)
+    height, width = frames.shape[1:3]
+    assert frames.shape == (4, height, width, 3)
+    assert (height, width) in ((240, 427), (480, 854))
     np.testing.assert_array_equal(
-        frames[2], read_rgb_frame(judo / 'JPEGImages' / '00002.jpg'))
-    small, _, _ = open_video(judo / 'JPEGImages', max_frames=2, max_side=427)
-    assert small[0:2].shape == (2, 240, 427, 3)
-    assert small.source_shape == (480, 854)
+        frames[2], read_rgb_frame(any_judo / 'JPEGImages' / '00002.jpg'))
+    small, _, _ = open_video(any_judo / 'JPEGImages', max_frames=2,
+                             max_side=width // 2)
+    assert small[0:2].shape == (2, height // 2, width // 2, 3)
+    assert small.source_shape == (height, width)
 
 
 def test_open_mp4_counts_frames_and_reads_backwards(judo, tmp_path):
@@ -162,10 +197,13 @@ def test_1080p_video_downscaled_with_its_first_mask(shared_data):
     assert len(np.unique(mask)) > 10
 
 
-def test_first_mask_repaired_when_one_pixel_off(judo):
-    frames, _, _ = open_video(judo / 'JPEGImages', max_frames=1)
-    mask = read_first_mask(judo / 'Annotations' / '00005.png', frames)
-    assert mask.shape == (480, 854) and mask.any()
+def test_first_mask_repaired_when_one_pixel_off(any_judo):
+    frames, _, _ = open_video(any_judo / 'JPEGImages', max_frames=1)
+    path = any_judo / 'Annotations' / '00005.png'
+    with Image.open(path) as image:
+        assert image.size == (frames.shape[2] - 1, frames.shape[1])
+    mask = read_first_mask(path, frames)
+    assert mask.shape == frames.shape[1:3] and mask.any()
 
 
 def test_propagation_keeps_arbitrary_ids(tmp_path):
@@ -244,16 +282,16 @@ def test_frame_of_another_size_in_folder(judo, tmp_path):
 
 def test_first_mask_of_another_size(judo, tmp_path):
     frames, _, _ = open_video(judo / 'JPEGImages', max_frames=1)
-    mask = np.zeros((240, 427), np.uint8)
+    mask = np.zeros((120, 213), np.uint8)
     mask[10:20, 10:20] = 1
     write_indexed_png(tmp_path / 'small.png', mask)
-    with pytest.raises(ValueError, match='small.png: mask size 240x427'):
+    with pytest.raises(ValueError, match='small.png: mask size 120x213'):
         read_first_mask(tmp_path / 'small.png', frames)
 
 
 def test_first_mask_without_object(judo, tmp_path):
     frames, _, _ = open_video(judo / 'JPEGImages', max_frames=1)
-    write_indexed_png(tmp_path / 'empty.png', np.zeros((480, 854), np.uint8))
+    write_indexed_png(tmp_path / 'empty.png', np.zeros((240, 427), np.uint8))
     with pytest.raises(ValueError, match='empty.png: the first mask holds no'):
         read_first_mask(tmp_path / 'empty.png', frames)
 
@@ -262,7 +300,7 @@ def test_first_mask_missing_or_rgb(judo, tmp_path):
     frames, _, _ = open_video(judo / 'JPEGImages', max_frames=1)
     with pytest.raises(FileNotFoundError, match='nowhere.png'):
         read_first_mask(tmp_path / 'nowhere.png', frames)
-    Image.fromarray(np.zeros((480, 854, 3), np.uint8)).save(tmp_path /
+    Image.fromarray(np.zeros((240, 427, 3), np.uint8)).save(tmp_path /
                                                             'rgb.png')
     with pytest.raises(ValueError, match='rgb.png'):
         read_first_mask(tmp_path / 'rgb.png', frames)

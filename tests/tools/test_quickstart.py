@@ -1,6 +1,7 @@
 """``tools/quickstart.py`` end to end on a tiny generated set: data,
 training, eight test runs, the table built from their results.json,
-overlays and GIFs; and its reuse of an existing set."""
+overlays and GIFs; its reuse of an existing set; paths relative to the
+current directory; the method table."""
 import importlib.util
 import json
 import subprocess
@@ -19,9 +20,16 @@ LABELS = ['unsup J&F (discovery)', 'FG-ARI (discovery)', 'mBO (discovery)',
 TASKS = ('discovery', 'davis-semi', 'jhmdb', 'vip')
 
 
-def run_quickstart(*args):
+def load_tool():
+    spec = importlib.util.spec_from_file_location('quickstart_tool', TOOL)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    return tool
+
+
+def run_quickstart(*args, cwd=ROOT):
     result = subprocess.run([sys.executable, str(TOOL), *map(str, args)],
-                            cwd=ROOT, capture_output=True, text=True)
+                            cwd=cwd, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr
     return result.stdout
 
@@ -33,11 +41,12 @@ def results_of(work_dir, model, task):
 
 @pytest.fixture(scope='module')
 def quickstart(tmp_path_factory):
+    """One run from another directory than the repository, with relative
+    paths: they are relative to that directory."""
     base = tmp_path_factory.mktemp('quickstart')
-    data, work_dir = base / 'data', base / 'work'
-    stdout = run_quickstart('--data', data, '--work-dir', work_dir,
-                            '--iters', 2, *SET_ARGS)
-    return data, work_dir, stdout
+    stdout = run_quickstart('--data', 'data', '--work-dir', 'work',
+                            '--iters', 2, *SET_ARGS, cwd=base)
+    return base / 'data', base / 'work', stdout
 
 
 @pytest.mark.slow
@@ -52,6 +61,7 @@ def test_generates_trains_and_prints_the_table(quickstart):
                                 'difference']
     assert [line.rsplit(None, 3)[0] for line in table[2:2 + len(LABELS)]] \
         == LABELS
+    assert '== Untrained vs trained tiny SMTC on 2 synthetic' in stdout
     assert str(work_dir / 'comparison.md') in stdout
 
 
@@ -106,14 +116,49 @@ def test_existing_set_is_reused_and_checkpoint_skips_training(quickstart):
 
 
 def test_untrained_model_is_the_start_of_the_run(tmp_path, capsys):
-    spec = importlib.util.spec_from_file_location('quickstart_tool', TOOL)
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_tool()
     trained = tmp_path / 'iter_9.pth'
     assert tool.untrained_checkpoint(trained) == 'none'
     assert 'iter_0.pth is missing' in capsys.readouterr().out
     (tmp_path / 'iter_0.pth').touch()
     assert tool.untrained_checkpoint(trained) == tmp_path / 'iter_0.pth'
+
+
+def test_paths_are_relative_to_the_current_directory(tmp_path,
+                                                     monkeypatch):
+    tool = load_tool()
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / 'my_config.py').touch()
+    args = tool.parse_args(['--data', 'd', '--work-dir', 'w',
+                            '--train-config', 'my_config.py'])
+    tool.resolve_paths(args)
+    assert (args.data, args.work_dir) == (tmp_path / 'd', tmp_path / 'w')
+    assert args.train_config == tmp_path / 'my_config.py'
+    assert args.checkpoint is None
+    args = tool.parse_args(['--train-config', 'missing.py'])
+    with pytest.raises(FileNotFoundError,
+                       match='--train-config missing.py does not exist'):
+        tool.resolve_paths(args)
+
+
+def test_methods_name_their_configs_tasks_and_rows():
+    tool = load_tool()
+    assert tool.parse_args([]).method == 'smtc'
+    for name, method in tool.METHODS.items():
+        assert tool.default_train_config(method).endswith('.py'), name
+        for config, folder in method.tasks.values():
+            assert (ROOT / method.test_configs / config).is_file()
+            assert folder in ('DAVIS', 'JHMDB', 'VIP')
+        assert {key.split(':')[0] for _, key in method.table_rows} == \
+            set(method.tasks)
+    assert [label for label, _ in tool.METHODS['smtc'].table_rows] == LABELS
+
+
+def test_unknown_method_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        load_tool().parse_args(['--method', 'videosaur2'])
+    assert exit_info.value.code == 2
+    assert "invalid choice: 'videosaur2'" in capsys.readouterr().err
 
 
 @pytest.mark.slow
@@ -128,4 +173,5 @@ def test_bad_options_are_refused(tmp_path):
          str(tmp_path / 'nowhere.pth'), *SET_ARGS], cwd=ROOT,
         capture_output=True, text=True)
     assert result.returncode == 1
-    assert 'nowhere.pth does not exist' in result.stderr
+    missing = tmp_path / 'nowhere.pth'
+    assert result.stderr == f'error: --checkpoint {missing} does not exist\n'

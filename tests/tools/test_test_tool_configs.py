@@ -69,8 +69,8 @@ def test_jhmdb_and_vip_input_sizes(encoder):
     vip = Config.fromfile(
         str(config_path(f'labelprop_{encoder}_vip-560x560.py'))).model
     assert (tuple(jhmdb.input_size), jhmdb.stride, jhmdb.grid_rounding,
-            jhmdb.label_type, jhmdb.keypoint_topk) == ((320, 320), 8, 'ceil',
-                                                      'keypoints', 3)
+            jhmdb.label_type, jhmdb.keypoint_topk) == (
+                (320, 320), 8, 'ceil', 'keypoints', 3)
     assert (tuple(vip.input_size), vip.stride, vip.num_classes,
             vip.label_type) == ((560, 560), 8, 20, 'classes')
 

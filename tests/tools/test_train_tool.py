@@ -1,5 +1,6 @@
 """``tools/train.py``: work directory, saved config, checkpoints, logged batch
-size, ``--cfg-options`` and clear errors, on a tiny synthetic set."""
+size, ``--cfg-options``, ``--seed``, ``--device`` and one-line errors (exit
+status 1; usage errors 2), on a tiny synthetic set."""
 import importlib.util
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from mmsmtc.datasets.synthetic import generate_synthetic_benchmark
 from mmsmtc.engine.checkpoint import load_local_checkpoint
 from mmsmtc.registry import MODELS
 from mmsmtc.utils import register_all_modules
+from mmsmtc.utils.launch import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY_CONFIG = ROOT / 'configs' / 'smtc' / \
@@ -44,7 +46,8 @@ def run_train(config, data_root, *extra, cwd=ROOT, iters=2):
         sys.executable, str(ROOT / 'tools' / 'train.py'), str(config),
         *extra, '--cfg-options', f'train_dataloader.dataset.data_root='
         f'{data_root}', f'train_cfg.max_iters={iters}',
-        'default_hooks.checkpoint.interval=1', 'default_hooks.logger.interval=1'
+        'default_hooks.checkpoint.interval=1',
+        'default_hooks.logger.interval=1'
     ]
     return subprocess.run(command, cwd=cwd, capture_output=True, text=True,
                           timeout=300)
@@ -54,10 +57,31 @@ def last_lines(result, count=3):
     return '\n'.join(result.stderr.strip().splitlines()[-count:])
 
 
-def build_args(config, work_dir=None, resume=None):
+def assert_one_line_error(result, *expected):
+    """The tool exited with status 1 and ``error: ...`` naming
+    ``expected`` as the last line of stderr, without a traceback."""
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert 'Traceback' not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith('error: ')
+    for text in expected:
+        assert text in last
+
+
+def exit_of(argv, capsys):
+    """Exit status and stderr of ``tools/train.py ARGV`` (in this process,
+    as its ``__main__``)."""
+    tool = _load_tool()
+    with pytest.raises(SystemExit) as exit_info:
+        run_cli(lambda: tool.main([str(arg) for arg in argv]))
+    return exit_info.value.code, capsys.readouterr().err
+
+
+def build_args(config, work_dir=None, resume=None, seed=None):
     return Namespace(config=str(config), work_dir=work_dir, resume=resume,
                      amp=False, cfg_options=None, launcher='none',
-                     local_rank=0, allow_unsafe_checkpoints=False)
+                     local_rank=0, allow_unsafe_checkpoints=False, seed=seed,
+                     device=None)
 
 
 def test_work_dir_rule_cli_then_config_then_config_name(tmp_path):
@@ -73,6 +97,58 @@ def test_work_dir_rule_cli_then_config_then_config_name(tmp_path):
         build_args(with_work_dir)).work_dir == 'from_config'
     assert tool.build_config(build_args(
         with_work_dir, work_dir='from_cli')).work_dir == 'from_cli'
+
+
+def test_seed_option_sets_the_run_seed():
+    tool = _load_tool()
+    assert tool.build_config(build_args(TINY_CONFIG)).randomness.seed == 0
+    cfg = tool.build_config(build_args(TINY_CONFIG, seed=7))
+    assert cfg.randomness.seed == 7
+    assert cfg.randomness.deterministic is False  # the rest is kept
+
+
+def test_missing_config_is_one_line(tmp_path, capsys):
+    code, error = exit_of([tmp_path / 'nope.py'], capsys)
+    assert code == 1
+    assert error == f'error: {tmp_path / "nope.py"}: config file does not ' \
+        'exist\n'
+
+
+def test_missing_data_root_is_one_line(tmp_path, capsys):
+    code, error = exit_of([
+        TINY_CONFIG, '--work-dir', tmp_path / 'work', '--cfg-options',
+        f'train_dataloader.dataset.data_root={tmp_path / "no_data"}',
+        f'experiment_name={tmp_path.name}'
+    ], capsys)
+    assert code == 1
+    assert error.startswith('error: ') and error.count('\n') == 1
+    assert str(tmp_path / 'no_data') in error
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='CUDA is available')
+@pytest.mark.parametrize('argv, message', [
+    (['--device', 'cuda'], '--device cuda: CUDA is not available here'),
+    (['--amp'], '--amp needs a CUDA device; CUDA is not available'),
+])
+def test_cuda_asked_without_cuda(tmp_path, capsys, argv, message):
+    code, error = exit_of([TINY_CONFIG, '--work-dir', tmp_path, *argv],
+                          capsys)
+    assert code == 1
+    assert error.startswith(f'error: {message}')
+
+
+@pytest.mark.parametrize('argv, message', [
+    (['--device', 'gpu'], "argument --device: 'gpu': expected cpu, cuda"),
+    (['--device', 'cuda:1', '--launcher', 'pytorch'],
+     '--device cuda:1 with --launcher pytorch'),
+    (['--amp', '--device', 'cpu'], '--amp needs a CUDA device'),
+    (['--cfg-options', 'train_cfg.max_iters'],
+     "'train_cfg.max_iters' is not KEY=VALUE"),
+])
+def test_usage_errors_exit_2(capsys, argv, message):
+    code, error = exit_of([TINY_CONFIG, *argv], capsys)
+    assert code == 2
+    assert message in error.splitlines()[-1]
 
 
 def test_resume_flag_sets_the_checkpoint_to_resume():
@@ -108,9 +184,7 @@ def test_missing_resume_checkpoint_is_named(train_root, tmp_path):
     missing = tmp_path / 'no_such.pth'
     result = run_train(TINY_CONFIG, train_root, '--work-dir',
                        str(tmp_path / 'work'), '--resume', str(missing))
-    assert result.returncode != 0
-    tail = last_lines(result)
-    assert str(missing) in tail and 'does not exist' in tail
+    assert_one_line_error(result, str(missing), 'does not exist')
 
 
 @pytest.mark.slow
@@ -126,10 +200,8 @@ def test_checkpoint_of_another_architecture_is_refused(train_root, tmp_path):
     result = run_train(TINY_CONFIG, train_root, '--work-dir',
                        str(tmp_path / 'work'), '--cfg-options',
                        f'load_from={checkpoint}', iters=1)
-    assert result.returncode != 0
-    tail = last_lines(result, 1)
-    assert 'CheckpointError' in tail and str(checkpoint) in tail
-    assert 'does not fit the model (SMTC)' in tail
+    assert_one_line_error(result, f'error: {checkpoint}: does not fit the '
+                          'model (SMTC)')
     assert not (tmp_path / 'work' / 'iter_1.pth').exists()
 
 
@@ -142,8 +214,7 @@ def test_checkpoint_of_another_architecture_is_refused(train_root, tmp_path):
 def test_config_typos_are_named(train_root, tmp_path, option, expected):
     result = run_train(TINY_CONFIG, train_root, '--work-dir',
                        str(tmp_path / 'work'), '--cfg-options', option)
-    assert result.returncode != 0
-    assert expected in last_lines(result)
+    assert_one_line_error(result, expected)
 
 
 def test_tiny_config_saves_the_weights_it_starts_from(train_root, tmp_path):

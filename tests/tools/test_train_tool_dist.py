@@ -3,6 +3,7 @@ SMTC config for a few iterations."""
 import os
 import socket
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,10 @@ def test_two_cpu_processes_train_the_tiny_config(tmp_path):
     generate_synthetic_benchmark(
         out_dir, num_train=2, num_val=1, num_frames=8, size=(64, 96), seed=3)
     work_dir = tmp_path / 'work'
-    env = {**os.environ, 'PORT': str(free_port()), 'OMP_NUM_THREADS': '1'}
+    # PYTHON: the interpreter of this test, also when its virtual
+    # environment is not activated (`python` on PATH may lack torch).
+    env = {**os.environ, 'PORT': str(free_port()), 'OMP_NUM_THREADS': '1',
+           'PYTHON': sys.executable}
     result = subprocess.run(
         ['bash', str(ROOT / 'tools' / 'dist_train.sh'), str(TINY_CONFIG), '2',
          '--work-dir', str(work_dir), '--cfg-options',

@@ -1,10 +1,14 @@
 """Speed and peak memory of label propagation: mmsmtc vs the dense baseline.
 
-Runs on the real videos of the shared sample data. No pretrained weights
-exist on the benchmark machines, so features are a fixed random projection
-of the frames (a seeded ``stride x stride`` convolution at the given stride,
-``C`` channels): the propagation cost depends on the grid, ``C``, the
-settings and ``K``, not on what the features mean.
+Runs on real videos: by default the frames vendored in the repository
+(``tests/data/videos/judo``: 6 frames of DAVIS ``judo`` at 240x427, see
+``tests/data/README.md``), which the ``judo-*`` cases use; the ``1080p-*``
+cases need the full 1920x1080 video of the shared sample data
+(``--data-root ../shared/data``, which also holds ``judo`` at 480x854). No
+pretrained weights exist on the benchmark machines, so features are a fixed
+random projection of the frames (a seeded ``stride x stride`` convolution
+at the given stride, ``C`` channels): the propagation cost depends on the
+grid, ``C``, the settings and ``K``, not on what the features mean.
 
 Both sides use float32 products: the dense baseline through ``torch``'s
 default CPU GEMM, as the official code (MKL, which runs AVX2 code on
@@ -34,12 +38,14 @@ per case:
 
 Example::
 
+    python tools/benchmarks/bench_propagation.py
     python tools/benchmarks/bench_propagation.py --frames 3 \\
-        --cases judo-s16-smtc 1080p-s8-r35
+        --data-root ../shared/data --cases judo-s16-smtc 1080p-s8-r35
 """
 import argparse
 import json
 import os
+import platform
 import resource
 import subprocess
 import sys
@@ -58,6 +64,7 @@ from mmsmtc.apis import (StreamingLabelPropagation, first_frame_labels,
 from mmsmtc.ops import onednn_linear_preferred
 from mmsmtc.ops.cpu_gemm import ONEDNN_ENV_VAR
 from mmsmtc.utils import read_indexed_png
+from mmsmtc.utils.launch import run_cli
 
 IMAGENET_MEAN = torch.tensor([0.485, 0.456, 0.406])[:, None, None]
 IMAGENET_STD = torch.tensor([0.229, 0.224, 0.225])[:, None, None]
@@ -78,8 +85,31 @@ CASES = {
 
 
 def default_data_root() -> Path:
-    """``../shared/data`` beside the checkout."""
-    return Path(__file__).resolve().parents[3] / 'shared' / 'data'
+    """``tests/data`` of the repository (the vendored frames)."""
+    return Path(__file__).resolve().parents[2] / 'tests' / 'data'
+
+
+def processor_name() -> str:
+    """The CPU's model name (``/proc/cpuinfo``, else ``platform``)."""
+    try:
+        with open('/proc/cpuinfo') as file:
+            for line in file:
+                if line.startswith('model name'):
+                    return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def check_cases(data_root: Path, cases) -> None:
+    """Raise ``FileNotFoundError`` naming the video a case needs and that
+    ``data_root`` lacks."""
+    for case in cases:
+        video = Path(data_root) / 'videos' / CASES[case][0]
+        if not (video / 'JPEGImages').is_dir():
+            raise FileNotFoundError(
+                f'{video}: case {case} needs this video (the 1080p cases: '
+                'pass --data-root ../shared/data)')
 
 
 class RandomProjectionFeatures:
@@ -241,7 +271,10 @@ def parse_args():
         '--threads', type=int, default=1,
         help='torch threads of each run (1 by default: on a shared 2-core '
         'machine two threads thrash and slow small operations 5x)')
-    parser.add_argument('--data-root', type=Path, default=default_data_root())
+    parser.add_argument(
+        '--data-root', type=Path, default=default_data_root(),
+        help='folder with videos/<name>/{JPEGImages,Annotations} (default: '
+        'the vendored tests/data)')
     parser.add_argument(
         '--no-onednn', action='store_true',
         help="mmsmtc's products on PyTorch's default CPU GEMM as well")
@@ -258,10 +291,12 @@ def main():
     if args.worker:
         print(json.dumps(run_worker(args)))
         return
+    check_cases(args.data_root, args.cases)
     gemm = ('PyTorch default' if args.no_onednn
             or not onednn_linear_preferred() else 'oneDNN')
-    print(f'torch {torch.__version__}, {args.threads} threads, frames '
-          f'{args.frames}, data {args.data_root}, mmsmtc GEMM: {gemm}')
+    print(f'{processor_name()}; torch {torch.__version__}, {args.threads} '
+          f'threads, frames {args.frames}, data {args.data_root}, mmsmtc '
+          f'GEMM: {gemm}')
     with tempfile.TemporaryDirectory() as scratch:
         for case in args.cases:
             print(f'{case}: {CASES[case][:3]} {CASES[case][3]}', flush=True)
@@ -269,4 +304,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main, (FileNotFoundError, ))

@@ -11,9 +11,9 @@ exits with status 1 on any problem, or when fewer videos than the full
 split are found without ``--allow-subset``.
 """
 import argparse
-import sys
 
 from mmsmtc.datasets.dataset_check import EXPECTED_VIDEOS, check_dataset
+from mmsmtc.utils.launch import run_cli
 from mmsmtc.utils.setup_env import register_all_modules
 
 
@@ -56,4 +56,4 @@ def main() -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    run_cli(main)

@@ -8,10 +8,11 @@ Example::
 
 Writes YouTube-VOS-style training frames and DAVIS-2017, JHMDB and VIP
 style validation sets (see ``mmsmtc.datasets.synthetic``); reruns with the
-same arguments give byte-identical files.
+same arguments give byte-identical files. An argument the generator refuses
+or an output folder that is not empty prints ``error: ...`` and exits with
+status 1; a malformed command line exits with status 2.
 """
 import argparse
-import sys
 import time
 
 from mmsmtc.datasets.synthetic import (DEFAULT_NUM_FRAMES, DEFAULT_NUM_TRAIN,
@@ -19,6 +20,7 @@ from mmsmtc.datasets.synthetic import (DEFAULT_NUM_FRAMES, DEFAULT_NUM_TRAIN,
                                        DEFAULT_SIZE,
                                        generate_synthetic_benchmark,
                                        parse_size)
+from mmsmtc.utils.launch import run_cli
 
 OUTPUT_TREE = """output:
   OUT/YTVOS/train/JPEGImages/<video>/NNNNN.jpg      training videos
@@ -71,17 +73,13 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     start = time.perf_counter()
-    try:
-        summary = generate_synthetic_benchmark(args.out,
-                                               num_train=args.train,
-                                               num_val=args.val,
-                                               num_frames=args.frames,
-                                               size=parse_size(args.size),
-                                               seed=args.seed,
-                                               overwrite=args.overwrite)
-    except (ValueError, FileExistsError, NotADirectoryError) as error:
-        print(f'make_synthetic: error: {error}', file=sys.stderr)
-        return 2
+    summary = generate_synthetic_benchmark(args.out,
+                                           num_train=args.train,
+                                           num_val=args.val,
+                                           num_frames=args.frames,
+                                           size=parse_size(args.size),
+                                           seed=args.seed,
+                                           overwrite=args.overwrite)
     elapsed = time.perf_counter() - start
     height, width = summary['size']
     print(f"Wrote {summary['num_files']} files to {summary['out_dir']} in "
@@ -97,4 +95,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    run_cli(main)

@@ -1,6 +1,9 @@
 """Discover the objects of your own video with an SMTC test config.
 
-``python tools/demo/discover.py VIDEO --config C --checkpoint K [--out DIR]``
+``python tools/demo/discover.py VIDEO CONFIG CHECKPOINT [--out DIR]``
+
+(the same ``CONFIG CHECKPOINT`` as ``tools/test.py``; CHECKPOINT may be
+``none``).
 
 VIDEO is an mp4/avi file or a folder of jpg/png frames (sorted by name).
 Writes ``<out>/masks/<frame>.png`` (indexed PNGs, one DAVIS-palette colour
@@ -12,19 +15,18 @@ work on long or large videos. The default ``--out`` is
 ``work_dirs/demo/<video name>``.
 """
 import argparse
-import sys
 
 import numpy as np
 
 from mmsmtc.apis import (init_video_segmentor, open_video,
                          save_video_predictions, segment_video, video_name)
-from mmsmtc.utils.launch import add_demo_args, prepare_demo_output
+from mmsmtc.utils.launch import add_demo_args, prepare_demo_output, run_cli
 
 
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_demo_args(parser, config_help='object-discovery test config')
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
 def run(args) -> None:
@@ -42,14 +44,9 @@ def run(args) -> None:
           f'{paths["masks"]}, overlay {paths["overlay"]}')
 
 
-def main():
-    args = parse_args()
-    try:
-        run(args)
-    except (FileNotFoundError, ValueError) as error:
-        # Bad input (video, mask, config, checkpoint): the message names it.
-        sys.exit(f'error: {error}')
+def main(argv=None):
+    run(parse_args(argv))
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main)

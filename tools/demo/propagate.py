@@ -1,7 +1,10 @@
 """Propagate a first-frame mask through your own video.
 
-``python tools/demo/propagate.py VIDEO --first-mask MASK.png --config C
---checkpoint K [--out DIR]``
+``python tools/demo/propagate.py VIDEO CONFIG CHECKPOINT --first-mask
+MASK.png [--out DIR]``
+
+(the same ``CONFIG CHECKPOINT`` as ``tools/test.py``; CHECKPOINT may be
+``none``).
 
 VIDEO is an mp4/avi file or a folder of jpg/png frames (sorted by name);
 MASK.png is an indexed PNG of frame 0 with any object ids (0 is the
@@ -14,19 +17,18 @@ mp4v codec) and the log ``<out>/demo.log``. ``--max-frames`` and
 is ``work_dirs/demo/<video name>``.
 """
 import argparse
-import sys
 
 from mmsmtc.apis import (init_video_segmentor, open_video, read_first_mask,
                          save_video_predictions, segment_video, video_name)
-from mmsmtc.utils.launch import add_demo_args, prepare_demo_output
+from mmsmtc.utils.launch import add_demo_args, prepare_demo_output, run_cli
 
 
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_demo_args(parser, config_help='label-propagation test config')
     parser.add_argument('--first-mask', required=True,
                         help='indexed PNG of the objects in frame 0')
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
 def run(args) -> None:
@@ -45,14 +47,9 @@ def run(args) -> None:
           f'{paths["overlay"]}')
 
 
-def main():
-    args = parse_args()
-    try:
-        run(args)
-    except (FileNotFoundError, ValueError) as error:
-        # Bad input (video, mask, config, checkpoint): the message names it.
-        sys.exit(f'error: {error}')
+def main(argv=None):
+    run(parse_args(argv))
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main)

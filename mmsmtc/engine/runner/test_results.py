@@ -22,6 +22,10 @@ def video_scores(metric: BaseMetric, results: Sequence) -> Dict[str, float]:
     Returns:
         dict[str, float]: ``'<prefix>/<key>' -> value``; empty for metrics
         that keep nothing per video (``format_only``, ``DumpResults``).
+
+    Raises:
+        ValueError: From the metric, when the video cannot be scored on its
+            own (e.g. it has no ground-truth object).
     """
     if isinstance(metric, DumpResults) or not results:
         return {}
@@ -35,6 +39,13 @@ def _columns(rows: Sequence[Mapping]) -> List[str]:
     for row in rows:
         columns.extend(key for key in row if key not in columns)
     return columns
+
+
+def fill_missing_scores(rows: Sequence[Mapping]) -> List[dict]:
+    """The rows with every column of any row, in the same order; a number
+    missing from a row (a video a metric could not score) is NaN."""
+    columns = _columns(rows)
+    return [{key: row.get(key, math.nan) for key in columns} for row in rows]
 
 
 def _cell(value) -> str:

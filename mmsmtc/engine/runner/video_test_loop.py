@@ -1,5 +1,7 @@
 """A test loop over whole videos that reports and saves per-video numbers."""
 import datetime
+import itertools
+import logging
 import time
 from typing import Dict, List, Optional, Sequence, Union
 
@@ -14,7 +16,8 @@ from torch.utils.data import DataLoader
 
 from mmsmtc.registry import LOOPS
 from mmsmtc.utils import git_revision
-from .test_results import format_table, video_scores, write_test_results
+from .test_results import (fill_missing_scores, format_table, video_scores,
+                           write_test_results)
 
 
 @LOOPS.register_module()
@@ -34,9 +37,18 @@ class VideoTestLoop(TestLoop):
       per-video statistics (see :func:`video_scores`), gathered across
       ranks on the CPU; rank 0 prints the table and writes
       ``results.json`` (metrics, per-video rows and the settings: config,
-      checkpoint, git revision, model/dataset/evaluator configs),
-      ``per_video.csv`` and the resolved ``config.py`` into
+      checkpoint, device, fp16, git revision, model/dataset/evaluator
+      configs), ``per_video.csv`` and the resolved ``config.py`` into
       ``results_dir`` (default: the run's ``log_dir``).
+    * a video that a metric cannot score on its own (``compute_metrics``
+      raises ``ValueError``: no ground-truth object, a joint never visible)
+      gets NaN for that metric's numbers and a warning; the official,
+      pooled numbers include it. A metric that keeps another number of
+      results than videos in a batch of several videos gets no per-video
+      numbers, with a warning (with one video per batch, every new result
+      is that video's).
+    * ``fp16``: autocast on the model's device (float16 on CUDA, bfloat16
+      on the CPU, as MMEngine's ``autocast``).
 
     Args:
         runner, dataloader, evaluator, fp16: See ``TestLoop``.
@@ -56,6 +68,7 @@ class VideoTestLoop(TestLoop):
         self.results_dir = results_dir
         self.video_rows: List[dict] = []
         self._start = time.time()
+        self._unmatched_metrics: set = set()
 
     def _prepare_weights(self) -> None:
         model = self.runner.model
@@ -92,23 +105,32 @@ class VideoTestLoop(TestLoop):
         self.runner.call_hook('after_test')
         return metrics
 
+    def _device(self) -> torch.device:
+        """The device of the model's first parameter or buffer (the CPU for
+        a model without any)."""
+        model = self.runner.model
+        first = next(itertools.chain(model.parameters(), model.buffers()),
+                     None)
+        return torch.device('cpu') if first is None else first.device
+
     @torch.no_grad()
     def run_iter(self, idx: int, data_batch: dict) -> None:
         """Predict and evaluate one batch of videos; log the progress."""
         self.runner.call_hook(
             'before_test_iter', batch_idx=idx, data_batch=data_batch)
-        with autocast(enabled=self.fp16):
+        with autocast(device_type=self._device().type, enabled=self.fp16):
             outputs = self.runner.model.test_step(data_batch)
         metrics = self.evaluator.metrics
         seen = [len(metric.results) for metric in metrics]
         self.evaluator.process(data_samples=outputs, data_batch=data_batch)
         new = [metric.results[start:] for metric, start in zip(metrics, seen)]
         for position, sample in enumerate(outputs):
-            row = {'video': sample.metainfo.get('video_name', str(idx))}
+            name = sample.metainfo.get('video_name', str(idx))
+            row = {'video': name}
             for metric, results in zip(metrics, new):
-                own = results[position:position + 1] \
-                    if len(results) == len(outputs) else []
-                row.update(video_scores(metric, own))
+                own = self._video_results(metric, results, position,
+                                          len(outputs))
+                row.update(self._video_scores(metric, own, name))
             self.video_rows.append(row)
             self._log_progress(row)
         self.runner.call_hook(
@@ -116,6 +138,38 @@ class VideoTestLoop(TestLoop):
             batch_idx=idx,
             data_batch=data_batch,
             outputs=outputs)
+
+    def _video_results(self, metric, results: list, position: int,
+                       batch_size: int) -> list:
+        """The results ``metric`` kept for the video at ``position`` of a
+        batch of ``batch_size`` videos."""
+        if len(results) == batch_size:
+            return results[position:position + 1]
+        if batch_size == 1:
+            return results
+        name = type(metric).__name__
+        if name not in self._unmatched_metrics:
+            self._unmatched_metrics.add(name)
+            print_log(
+                f'{name} kept {len(results)} results for a batch of '
+                f'{batch_size} videos: it gets no per-video numbers (its '
+                'pooled numbers are not affected; a test batch size of 1 '
+                'gives them)', logger='current', level=logging.WARNING)
+        return []
+
+    @staticmethod
+    def _video_scores(metric, results: list, video: str) -> dict:
+        """:func:`video_scores`, or nothing (NaN in the table) with a
+        warning when the metric cannot score the video on its own."""
+        try:
+            return video_scores(metric, results)
+        except ValueError as error:
+            print_log(
+                f'video {video}: {type(metric).__name__} cannot score it on '
+                f'its own ({error}); its per-video numbers are NaN, the '
+                'pooled numbers include it', logger='current',
+                level=logging.WARNING)
+            return {}
 
     def _log_progress(self, row: dict) -> None:
         done, total = len(self.video_rows), len(self.dataloader.dataset)
@@ -133,9 +187,12 @@ class VideoTestLoop(TestLoop):
     def _report(self, metrics: dict, rows: Sequence[dict]) -> None:
         out_dir = self.results_dir or self.runner.log_dir
         cfg = self.runner.cfg
+        rows = fill_missing_scores(rows)
         settings = dict(
             config=cfg.filename,
             checkpoint=self.checkpoint,
+            device=str(self._device()),
+            fp16=self.fp16,
             git_revision=git_revision(),
             world_size=self.runner.world_size,
             resolved_config='config.py',
