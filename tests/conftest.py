@@ -20,7 +20,7 @@ def shared_data() -> Path:
 @pytest.fixture(scope='session')
 def davis_masks() -> Path:
     """Real DAVIS-2017 masks inside the repository (see its README.md)."""
-    return Path(__file__).resolve().parent / 'data' / 'davis2017_masks'
+    return VENDORED_DATA / 'davis2017_masks'
 
 
 @pytest.fixture(scope='session')
