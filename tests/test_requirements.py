@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 from packaging.requirements import Requirement
 from packaging.version import Version
@@ -55,3 +56,20 @@ def test_python_versions_agree_between_setup_and_readme():
     (minimum, ) = re.findall(r"python_requires='>=(3\.\d+)'", setup)
     readme = ' '.join((ROOT / 'README.md').read_text().split())
     assert f'Python ({minimum} or newer' in readme
+
+
+def test_openmmlab_versions_are_checked_from_metadata(monkeypatch):
+    import mmsmtc
+    assert mmsmtc._release('2.1.0rc1') == (2, 1, 0)
+    assert mmsmtc._release('0.10.7.post1') == (0, 10, 7)
+    monkeypatch.setattr(mmsmtc.metadata, 'version', lambda name: '0.9.0')
+    with pytest.raises(ImportError, match=r'needs mmengine>=0.10.4,<0.11.0 '
+                       r'but found mmengine==0.9.0'):
+        mmsmtc._check_versions()
+
+    def missing(name):
+        raise mmsmtc.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(mmsmtc.metadata, 'version', missing)
+    with pytest.raises(ImportError, match='which is not installed'):
+        mmsmtc._check_versions()
