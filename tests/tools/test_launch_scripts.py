@@ -75,3 +75,19 @@ def test_wrappers_print_their_usage_without_arguments(script):
                             capture_output=True, text=True)
     assert result.returncode == 2
     assert result.stderr.startswith(f'Usage: tools/{script} ')
+
+
+def test_gpu_check_refuses_to_run_without_cuda(tmp_path):
+    import sys
+
+    import torch
+    if torch.cuda.is_available():
+        pytest.skip('this machine has CUDA: the script would run for real')
+    result = subprocess.run(
+        ['bash', str(ROOT / 'tools' / 'benchmarks' / 'gpu_check.sh'),
+         str(tmp_path / 'out')],
+        capture_output=True, text=True,
+        env=dict(os.environ, PYTHON=sys.executable))
+    assert result.returncode != 0
+    assert 'no CUDA device' in result.stderr
+    assert not list((tmp_path / 'out').glob('*.log'))

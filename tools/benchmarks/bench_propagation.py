@@ -146,22 +146,36 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def synchronize(device: torch.device) -> None:
+    """Wait for the device's queued work (timings on a GPU)."""
+    if device.type == 'cuda':
+        torch.cuda.synchronize(device)
+
+
 def run_worker(args) -> dict:
     """One method on one case, in this (fresh) process."""
     torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
     import_rss = peak_rss_mib()
-    frame_paths, extract, labels, settings = load_case(args.data_root,
-                                                       args.case)
+    frame_paths, cpu_extract, labels, settings = load_case(
+        args.data_root, args.case)
+    labels = labels.to(device)
+
+    def extract(path):
+        return cpu_extract(path).to(device)
+
     paths = frame_paths[:args.frames]
     result = dict(case=args.case, method=args.method, frames=len(paths),
                   grid=list(labels.shape[1:]), labels=labels.shape[0])
     if args.method in ('dense', 'dense64'):
         feats = torch.stack([extract(p) for p in paths])
         exact = dict(tie_break='first', dtype=torch.float64)
+        synchronize(device)
         start = time.perf_counter()
         out = propagate_labels_dense(
             feats, labels, **settings,
             **(exact if args.method == 'dense64' else {}))
+        synchronize(device)
         result['seconds_per_frame'] = (time.perf_counter() - start) / max(
             len(paths) - 1, 1)
     else:
@@ -170,8 +184,10 @@ def run_worker(args) -> dict:
         out, times = [labels], []
         for path in paths[1:]:
             feats = extract(path)
+            synchronize(device)
             start = time.perf_counter()
             out.append(engine.step(feats))
+            synchronize(device)
             times.append(time.perf_counter() - start)
         out = torch.stack(out)
         result['seconds_per_frame'] = float(np.mean(times)) if times else 0.
@@ -186,14 +202,19 @@ def run_worker(args) -> dict:
         steady = []
         for path in more[settings['n_context']:]:
             feats = extract(path)
+            synchronize(device)
             start = time.perf_counter()
             engine.step(feats)
+            synchronize(device)
             steady.append(time.perf_counter() - start)
         result['steady_seconds_per_frame'] = float(
             np.mean(steady)) if steady else None
     result['peak_rss_mib'] = peak_rss_mib()
     result['import_rss_mib'] = import_rss
-    torch.save(out, args.output)
+    if device.type == 'cuda':
+        result['peak_gpu_mib'] = torch.cuda.max_memory_allocated(
+            device) / 2**20
+    torch.save(out.cpu(), args.output)
     return result
 
 
@@ -206,7 +227,7 @@ def spawn(args, case: str, method: str, output: Path) -> dict:
         str(args.steady_frames), '--tile-size',
         str(args.tile_size), '--threads',
         str(args.threads), '--data-root',
-        str(args.data_root)
+        str(args.data_root), '--device', args.device
     ]
     env = dict(os.environ)
     if args.no_onednn:
@@ -244,6 +265,9 @@ def run_case(args, case: str, scratch: Path) -> None:
               f'dense {dense["peak_rss_mib"]:.0f} MiB, mmsmtc '
               f'{ours["peak_rss_mib"]:.0f} MiB -> '
               f'x{dense["peak_rss_mib"] / ours["peak_rss_mib"]:.1f}; '
+              + (f'peak GPU memory dense {dense["peak_gpu_mib"]:.0f} MiB, '
+                 f'mmsmtc {ours["peak_gpu_mib"]:.0f} MiB; '
+                 if 'peak_gpu_mib' in ours else '') +
               f'max |dp| {agreement["max_abs_diff"]:.2e}, argmax agreement '
               f'{100 * agreement["argmax_agreement"]:.4f}%', flush=True)
     if {'mmsmtc', 'dense64'} <= set(results):
@@ -276,6 +300,10 @@ def parse_args():
         help='folder with videos/<name>/{JPEGImages,Annotations} (default: '
         'the vendored tests/data)')
     parser.add_argument(
+        '--device', default='cpu',
+        help='cpu or cuda[:N]: where features, labels and the propagation '
+        'live (peak GPU memory is reported on CUDA)')
+    parser.add_argument(
         '--no-onednn', action='store_true',
         help="mmsmtc's products on PyTorch's default CPU GEMM as well")
     parser.add_argument(
@@ -295,8 +323,8 @@ def main():
     gemm = ('PyTorch default' if args.no_onednn
             or not onednn_linear_preferred() else 'oneDNN')
     print(f'{processor_name()}; torch {torch.__version__}, {args.threads} '
-          f'threads, frames {args.frames}, data {args.data_root}, mmsmtc '
-          f'GEMM: {gemm}')
+          f'threads, device {args.device}, frames {args.frames}, data '
+          f'{args.data_root}, mmsmtc GEMM: {gemm}')
     with tempfile.TemporaryDirectory() as scratch:
         for case in args.cases:
             print(f'{case}: {CASES[case][:3]} {CASES[case][3]}', flush=True)
