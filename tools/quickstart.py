@@ -30,7 +30,6 @@ Every tool runs as a subprocess, exactly as a user would run it.
 """
 import argparse
 import json
-import os
 import re
 import subprocess
 import sys
@@ -52,6 +51,7 @@ from mmsmtc.engine.runner.comparison import (compare_metrics,  # noqa: E402
                                              format_comparison,
                                              write_comparison)
 from mmsmtc.utils import register_all_modules  # noqa: E402
+from mmsmtc.utils.cpu_threads import openmp_environment  # noqa: E402
 from mmsmtc.visualization.animation import write_folder_gifs  # noqa: E402
 
 #: The tiny SMTC training config(s): the quickstart trains the one match.
@@ -262,9 +262,7 @@ def evaluate(args, data: Path, work_dir: Path, checkpoint: Path) -> dict:
     configs = {task: TEST_CONFIGS / name for task, (name, _) in TASKS.items()}
     weights = dict(trained=checkpoint,
                    untrained=untrained_checkpoint(checkpoint))
-    env = dict(os.environ)
-    env.setdefault('OMP_NUM_THREADS',
-                   str(max(1, (os.cpu_count() or 1) // args.jobs)))
+    env = openmp_environment(jobs=args.jobs)
 
     def test(job):
         model, task = job

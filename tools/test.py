@@ -13,6 +13,13 @@ the resolved ``config.py`` go to ``WORK_DIR/<timestamp>/``. The work
 directory is ``--work-dir`` > ``work_dir`` in the config >
 ``work_dirs/<config name>``.
 """
+import os
+
+# Before any import that loads torch: libgomp reads its spin count once, at
+# load (mmsmtc/utils/cpu_threads.py says why; a user's setting is kept).
+if not {'OMP_WAIT_POLICY', 'GOMP_SPINCOUNT'} & set(os.environ):
+    os.environ['GOMP_SPINCOUNT'] = '3000'
+
 import argparse
 import os.path as osp
 

@@ -3,6 +3,13 @@
 The work directory is chosen as: ``--work-dir`` > ``work_dir`` in the config
 > ``work_dirs/<config name>``. The resolved config is saved there.
 """
+import os
+
+# Before any import that loads torch: libgomp reads its spin count once, at
+# load (mmsmtc/utils/cpu_threads.py says why; a user's setting is kept).
+if not {'OMP_WAIT_POLICY', 'GOMP_SPINCOUNT'} & set(os.environ):
+    os.environ['GOMP_SPINCOUNT'] = '3000'
+
 import argparse
 
 from mmengine.config import Config
