@@ -34,7 +34,6 @@ Every tool runs as a subprocess, exactly as a user would run it.
 """
 import argparse
 import json
-import os
 import re
 import subprocess
 import sys
@@ -57,6 +56,7 @@ from mmsmtc.datasets.synthetic.benchmark import (  # noqa: E402
 from mmsmtc.evaluation.comparison import (compare_metrics,  # noqa: E402
                                           format_comparison, write_comparison)
 from mmsmtc.utils import register_all_modules  # noqa: E402
+from mmsmtc.utils.cpu_threads import openmp_environment  # noqa: E402
 from mmsmtc.utils.launch import run_cli  # noqa: E402
 from mmsmtc.visualization.animation import write_folder_gifs  # noqa: E402
 
@@ -305,9 +305,7 @@ def evaluate(args, method: Method, data: Path, work_dir: Path,
                for task, (name, _) in method.tasks.items()}
     weights = dict(trained=checkpoint,
                    untrained=untrained_checkpoint(checkpoint))
-    env = dict(os.environ)
-    env.setdefault('OMP_NUM_THREADS',
-                   str(max(1, (os.cpu_count() or 1) // args.jobs)))
+    env = openmp_environment(jobs=args.jobs)
 
     def test(job):
         model, task = job

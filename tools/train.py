@@ -7,6 +7,13 @@ The work directory is chosen as: ``--work-dir`` > ``work_dir`` in the config
 architecture or a config error prints one line ``error: ...`` and exits with
 status 1; usage errors exit with status 2.
 """
+import os
+
+# Before any import that loads torch: libgomp reads its spin count once, at
+# load (mmsmtc/utils/cpu_threads.py says why; a user's setting is kept).
+if not {'OMP_WAIT_POLICY', 'GOMP_SPINCOUNT'} & set(os.environ):
+    os.environ['GOMP_SPINCOUNT'] = '3000'
+
 import argparse
 
 import torch

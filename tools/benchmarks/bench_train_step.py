@@ -24,46 +24,59 @@ products run on PyTorch's default CPU GEMM (``fast_cpu_linear=False``) and
 the process keeps glibc's default allocator settings. mmsmtc instead skips
 the encoder's graph while frozen, stops the last block after its keys,
 skips the dropped branches, scores all 4! matchings of every matrix at once
-on the device, runs the encoder's float32 products on oneDNN where the
-processor has AVX-512 (:mod:`mmsmtc.ops.cpu_gemm`) and keeps freed
-host memory for reuse (:func:`mmsmtc.utils.keep_freed_host_memory`, as
-``tools/train.py`` does). Everything else is shared by both variants and
-therefore equally fast in both: the per-branch view augmentation
-(mmsmtc's ``ClipPhotometricAugment``, not the official kornia pipeline),
-the neck, the head, the losses and the AdamW step. The official code also
-runs with ``torch.autograd.set_detect_anomaly(True)``; the baseline does
-not, which favours it.
+on the device and keeps freed host memory for reuse
+(:func:`mmsmtc.utils.keep_freed_host_memory`, as ``tools/train.py`` does).
+Everything else is shared by both variants and therefore equally fast in
+both: the per-branch view augmentation (mmsmtc's ``ClipPhotometricAugment``,
+not the official kornia pipeline), the neck, the head, the losses and the
+AdamW step. The official code also runs with
+``torch.autograd.set_detect_anomaly(True)``; the baseline does not, which
+favours it.
+
+On the CPU, mmsmtc is timed twice in the same run: with the encoder's
+float32 products on PyTorch's default GEMM (MKL) and on oneDNN
+(:mod:`mmsmtc.ops.cpu_gemm`, forced each way with ``MMSMTC_ONEDNN_LINEAR``),
+and the report says which one mmsmtc picks on this processor by default.
+Every ratio is against the official-equivalent step measured in the same
+run. The report starts with the processor (model name, vendor, ISA flags).
 
 Where the time goes (CPU, batch 2): the encoder forward is about 11.4
 GFLOP per 256x256 frame (ViT-S/16, 257 tokens: 11 full blocks of about
 1.01 GFLOP, the last block's keys, the patch embedding), 16 frames per step
 (student and teacher views) = about 182 GFLOP; the trainable phase adds the
 student encoder's backward (about twice its forward). So the step is
-bounded by the GEMM rate. The MKL in the PyTorch wheels runs AVX2 code on
-non-Intel processors: on the AMD EPYC (Zen 5) of our CI, 2 threads, it
-reaches 155-190 GFLOP/s on these shapes, oneDNN 400 (forward) and 260-280
-(weight gradients). On a processor without AVX-512 both backends are
-alike and the mmsmtc gain is the skipped work alone (``--no-onednn``
-measures that here: 2.0x frozen, 1.14x trainable).
+bounded by the GEMM rate, which depends on the processor and backend: the
+MKL in the PyTorch wheels runs AVX2 code on non-Intel processors, oneDNN
+runs AVX-512 wherever it exists (numbers in :mod:`mmsmtc.ops.cpu_gemm`).
+
+History, not measured by this script: the issue reported the official SMTC
+code at about 4.4 s per step on one idle core at batch 2 and about 2.5 s on
+two cores (its processor unstated), and, on an Intel Xeon with AVX-512 and
+AMX, mmsmtc (then always on oneDNN there) at 2.16x the official-equivalent
+frozen and 0.98x trainable.
 
 Host synchronisation on GPU: the mmsmtc matching never reads costs back
 (``enumerate_assignment``); ``--check-sync`` runs the mmsmtc steps under
 ``torch.cuda.set_sync_debug_mode('warn')`` and prints the synchronising
 calls it reports.
 
-Every variant runs in a fresh process, so the peak resident memory
+Every variant runs in its own process, so the peak resident memory
 (``ru_maxrss``) is its own; on GPU the peak allocated memory is reported.
-The official code measured in the issue: about 4.4 s per step on one idle
-core at batch 2 and about 2.5 s on two cores.
+On the CPU a phase's variants are built side by side and their repeats
+interleaved (one process busy at a time), so that load from other
+processes on a shared machine hits them alike; the best and the median
+repeat are printed, with the load average before and after.
 
 Example::
 
     python tools/benchmarks/bench_train_step.py --threads 2 --repeats 3
 """
 import argparse
+import collections
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -74,16 +87,20 @@ import torch
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 
-from mmsmtc.ops.cpu_gemm import ONEDNN_ENV_VAR
+from mmsmtc.ops import onednn_linear_preferred
+from mmsmtc.ops.cpu_gemm import (ONEDNN_ENV_VAR, default_rule,
+                                 describe_processor, processor_info)
 from mmsmtc.registry import MODELS
 from mmsmtc.utils import keep_freed_host_memory, register_all_modules
 
 CONFIG = Path(__file__).resolve().parents[2] / 'configs' / 'smtc' / \
     'smtc_vit-s16_4xb32-10k_ytvos-256x256.py'
-#: Official SMTC seconds per step on the CPU at batch 2 (from the issue).
-OFFICIAL_CPU_SECONDS = {'1 idle core': 4.4, '2 cores': 2.5}
-MODES = ('mmsmtc', 'official-equivalent')
+BASELINE = 'official-equivalent'
 PHASES = ('frozen', 'trainable')
+#: GEMM backend name -> ``MMSMTC_ONEDNN_LINEAR`` value forcing it.
+GEMMS = {'pytorch': '0', 'onednn': '1'}
+#: Start of a worker's reply line (other lines are its logs).
+REPLY_PREFIX = '@bench-reply '
 
 
 def parse_args() -> argparse.Namespace:
@@ -96,19 +113,36 @@ def parse_args() -> argparse.Namespace:
                         help='frame side in pixels')
     parser.add_argument('--steps', type=int, default=3,
                         help='timed steps per repeat (after 1 warm-up step)')
-    parser.add_argument('--repeats', type=int, default=3,
-                        help='repeats; the best mean is reported')
+    parser.add_argument(
+        '--repeats', type=int, default=3,
+        help='repeats, interleaved across the variants on the CPU; the best '
+        'mean is reported, and the median')
     parser.add_argument('--threads', type=int, default=2,
                         help='torch CPU threads')
     parser.add_argument(
         '--no-onednn', action='store_true',
-        help="mmsmtc's products on PyTorch's default CPU GEMM as well "
-        '(what a processor without AVX-512 gets)')
+        help='CPU: time mmsmtc on PyTorch\'s default GEMM only, not on '
+        'oneDNN as well')
     parser.add_argument('--check-sync', action='store_true',
                         help='GPU: report host synchronisations in a step')
-    parser.add_argument('--variant', nargs=2, metavar=('MODE', 'PHASE'),
+    parser.add_argument('--variant', nargs=3,
+                        metavar=('MODE', 'GEMM', 'PHASE'),
                         help=argparse.SUPPRESS)
     return parser.parse_args()
+
+
+def variants(args) -> list:
+    """``(mode, gemm, phase)`` of every timed variant, baseline first.
+
+    ``gemm`` is the mmsmtc encoder's backend (``'pytorch'`` or
+    ``'onednn'``); the baseline always uses PyTorch's default, and on a GPU
+    the backend is moot (``'pytorch'``)."""
+    gemms = ['pytorch']
+    if args.device == 'cpu' and not args.no_onednn:
+        gemms.append('onednn')
+    return [(mode, gemm, phase) for phase in PHASES
+            for mode, gemm in [(BASELINE, 'pytorch')] +
+            [('mmsmtc', gemm) for gemm in gemms]]
 
 
 def build_model_and_optimizer(mode: str, phase: str, device: torch.device):
@@ -121,7 +155,7 @@ def build_model_and_optimizer(mode: str, phase: str, device: torch.device):
     cfg = Config.fromfile(CONFIG)
     cfg.model.backbone.init_cfg = None
     frozen = phase == 'frozen'
-    if mode == 'official-equivalent':
+    if mode == BASELINE:
         cfg.model.backbone.out_types = ('tokens', 'keys')
         cfg.model.backbone.skip_dropped_paths = False
         for loss in cfg.model.losses:
@@ -133,6 +167,7 @@ def build_model_and_optimizer(mode: str, phase: str, device: torch.device):
         if frozen:
             cfg.optim_wrapper.paramwise_cfg.backbone_lr_mult = 0.0
     else:
+        cfg.model.backbone.fast_cpu_linear = True
         cfg.model.frozen_backbone_iters = 10**9 if frozen else 0
     model = MODELS.build(cfg.model)
     model.init_weights()
@@ -151,8 +186,68 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def time_variant(mode: str, phase: str, args) -> dict:
-    """Seconds per step (best of the repeats) and peak memory of a variant."""
+class VariantWorker:
+    """One variant in its own interpreter: built once, then timed on
+    request, so that the variants' repeats can be interleaved.
+
+    Protocol (a JSON object per line on stdout after
+    :data:`REPLY_PREFIX`): the worker builds the
+    model, runs one warm-up step and prints ``{"ready": true}``; each
+    ``run`` line on its stdin times ``--steps`` steps and prints
+    ``{"seconds": mean}``; ``stop`` prints the final record (peak memory,
+    the backend the products ran on, GPU synchronisations) and exits."""
+
+    def __init__(self, variant: tuple, args) -> None:
+        self.mode, self.gemm, self.phase = variant
+        command = [
+            sys.executable, __file__, '--device', args.device,
+            '--batch-size', str(args.batch_size), '--size', str(args.size),
+            '--steps', str(args.steps), '--threads', str(args.threads),
+            '--variant', *variant
+        ] + (['--check-sync'] if args.check_sync else [])
+        env = dict(os.environ, **{ONEDNN_ENV_VAR: GEMMS[self.gemm]})
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True, env=env)
+        self.output_tail = collections.deque(maxlen=40)
+        self.seconds = []
+        self._read()  # ready
+
+    def _read(self) -> dict:
+        """The worker's next reply; the end of its other output (logs,
+        errors) is kept for the error message should it fail."""
+        for line in self.process.stdout:
+            if line.startswith(REPLY_PREFIX):
+                return json.loads(line[len(REPLY_PREFIX):])
+            self.output_tail.append(line)
+        self.process.wait()
+        raise RuntimeError(
+            f'variant {self.mode}/{self.gemm}/{self.phase} exited with '
+            f'status {self.process.returncode}:\n'
+            f'{"".join(self.output_tail)}')
+
+    def _ask(self, command: str) -> dict:
+        self.process.stdin.write(command + '\n')
+        self.process.stdin.flush()
+        return self._read()
+
+    def run(self) -> None:
+        self.seconds.append(self._ask('run')['seconds'])
+
+    def stop(self) -> dict:
+        result = self._ask('stop')
+        self.process.wait()
+        return dict(result, mode=self.mode, gemm=self.gemm, phase=self.phase,
+                    seconds=min(self.seconds),
+                    median=statistics.median(self.seconds))
+
+
+def reply(message: dict) -> None:
+    print(REPLY_PREFIX + json.dumps(message), flush=True)
+
+
+def serve_variant(mode: str, gemm: str, phase: str, args) -> None:
+    """The worker side of :class:`VariantWorker`."""
     device = torch.device(args.device)
     torch.manual_seed(0)
     model, optim_wrapper = build_model_and_optimizer(mode, phase, device)
@@ -162,14 +257,20 @@ def time_variant(mode: str, phase: str, args) -> dict:
     synchronize(device)
     if device.type == 'cuda':
         torch.cuda.reset_peak_memory_stats(device)
-    best = float('inf')
-    for _ in range(args.repeats):
+    reply(dict(ready=True))
+    for command in sys.stdin:
+        if command.strip() == 'stop':
+            break
         start = time.perf_counter()
         for _ in range(args.steps):
             train_step(model, optim_wrapper, clips)
         synchronize(device)
-        best = min(best, (time.perf_counter() - start) / args.steps)
-    result = dict(mode=mode, phase=phase, seconds=best)
+        seconds = (time.perf_counter() - start) / args.steps
+        reply(dict(seconds=seconds))
+    # the backend the products really ran on (oneDNN may have fallen back)
+    ran_on = 'onednn' if (mode == 'mmsmtc' and device.type == 'cpu'
+                          and onednn_linear_preferred()) else 'pytorch'
+    result = dict(ran_on=ran_on)
     if device.type == 'cuda':
         result['peak_mib'] = torch.cuda.max_memory_allocated(device) / 2**20
         if args.check_sync and mode == 'mmsmtc':
@@ -177,7 +278,7 @@ def time_variant(mode: str, phase: str, args) -> dict:
     else:
         result['peak_mib'] = resource.getrusage(
             resource.RUSAGE_SELF).ru_maxrss / 1024
-    return result
+    reply(result)
 
 
 def count_syncs(model, optim_wrapper, clips) -> list:
@@ -192,52 +293,75 @@ def count_syncs(model, optim_wrapper, clips) -> list:
     return sorted({str(warning.message).split('\n')[0] for warning in caught})
 
 
-def run_in_subprocess(mode: str, phase: str, args) -> dict:
-    """Time one variant in a fresh interpreter (own peak memory)."""
-    command = [
-        sys.executable, __file__, '--device', args.device, '--batch-size',
-        str(args.batch_size), '--size', str(args.size), '--steps',
-        str(args.steps), '--repeats', str(args.repeats), '--threads',
-        str(args.threads), '--variant', mode, phase
-    ] + (['--check-sync'] if args.check_sync else [])
-    env = dict(os.environ)
-    if args.no_onednn:
-        env[ONEDNN_ENV_VAR] = '0'
-    done = subprocess.run(command, capture_output=True, text=True, env=env)
-    if done.returncode != 0:
-        raise RuntimeError(f'variant {mode}/{phase} failed:\n'
-                           f'{done.stderr[-3000:]}')
-    return json.loads(done.stdout.strip().splitlines()[-1])
+def time_phase(phase_variants: list, args) -> list:
+    """Results of one phase's variants.
+
+    On the CPU the variants' workers live side by side (one busy at a
+    time) and their repeats are interleaved, in a rotating order, so that a
+    burst of load from other processes hits all of them alike; on a GPU
+    they run one after another (their memory would add up)."""
+    if args.device != 'cpu':
+        results = []
+        for variant in phase_variants:
+            worker = VariantWorker(variant, args)
+            for _ in range(args.repeats):
+                worker.run()
+            results.append(worker.stop())
+        return results
+    workers = [VariantWorker(variant, args) for variant in phase_variants]
+    for repeat in range(args.repeats):
+        shift = repeat % len(workers)
+        for worker in workers[shift:] + workers[:shift]:
+            worker.run()
+    return [worker.stop() for worker in workers]
+
+
+def label(result: dict) -> str:
+    if result['mode'] == BASELINE:
+        return BASELINE
+    names = dict(pytorch='PyTorch GEMM', onednn='oneDNN')
+    name = f'mmsmtc, {names[result["gemm"]]}'
+    if result['ran_on'] != result['gemm']:
+        name += f' (ran on {names[result["ran_on"]]}!)'
+    return name
 
 
 def report(results: list, args) -> None:
-    by_key = {(r['mode'], r['phase']): r for r in results}
+    print(f'processor: {describe_processor()}')
+    if args.device == 'cuda':
+        print(f'GPU: {torch.cuda.get_device_name()}')
+    else:
+        info = processor_info()
+        use, why = default_rule(info['vendor'], info['torch_capability'])
+        print('mmsmtc\'s default GEMM on this processor ('
+              f'{ONEDNN_ENV_VAR} unset): '
+              f'{"oneDNN" if use else "PyTorch GEMM"} ({why})')
     print(f'SMTC ViT-S/16 training step, batch {args.batch_size} x 4 frames '
           f'x {args.size}x{args.size}, 16 slots x 4 instances, 3 iterations, '
-          f'device {args.device}, {args.threads} threads, mmsmtc GEMM '
-          f'{"PyTorch default" if args.no_onednn else "oneDNN if AVX-512"}, '
-          f'best of '
-          f'{args.repeats} x {args.steps} steps')
-    print(f'{"phase":<10} {"mode":<20} {"s/step":>8} {"peak MiB":>9}')
+          f'device {args.device}, {args.threads} threads; s/step: the best '
+          f'(and median) of {args.repeats} interleaved repeats of '
+          f'{args.steps} steps')
+    print(f'{"phase":<10} {"variant":<36} {"s/step":>8} {"(median)":>9} '
+          f'{"peak MiB":>9} {BASELINE + " / variant":>30}')
     for phase in PHASES:
-        for mode in MODES:
-            result = by_key[(mode, phase)]
-            print(f'{phase:<10} {mode:<20} {result["seconds"]:8.3f} '
-                  f'{result["peak_mib"]:9.0f}')
-    for phase in PHASES:
-        ours = by_key[('mmsmtc', phase)]['seconds']
-        baseline = by_key[('official-equivalent', phase)]['seconds']
-        print(f'{phase}: official-equivalent / mmsmtc = '
-              f'{baseline / ours:.2f}x')
-    for phase in PHASES:
-        syncs = by_key[('mmsmtc', phase)].get('syncs')
-        if syncs is not None:
-            print(f'{phase}: host synchronisations in one mmsmtc step: '
-                  f'{len(syncs)} {syncs}')
-    if args.device == 'cpu':
-        official = ', '.join(f'{value} s on {where}'
-                             for where, value in OFFICIAL_CPU_SECONDS.items())
-        print(f'official SMTC code at batch 2 (issue): {official}')
+        rows = [r for r in results if r['phase'] == phase]
+        baseline = next(r for r in rows if r['mode'] == BASELINE)
+        for result in rows:
+            speedup = baseline['seconds'] / result['seconds']
+            print(f'{phase:<10} {label(result):<36} '
+                  f'{result["seconds"]:8.3f} {result["median"]:9.3f} '
+                  f'{result["peak_mib"]:9.0f} {speedup:29.2f}x')
+        onednn = [r for r in rows if r['gemm'] == 'onednn']
+        pytorch = [r for r in rows
+                   if r['mode'] == 'mmsmtc' and r['gemm'] == 'pytorch']
+        if onednn and pytorch:
+            print(f'{phase}: mmsmtc PyTorch GEMM / oneDNN = '
+                  f'{pytorch[0]["seconds"] / onednn[0]["seconds"]:.2f}x '
+                  '(above 1: oneDNN faster)')
+        for result in rows:
+            if result.get('syncs') is not None:
+                print(f'{phase}: host synchronisations in one mmsmtc step: '
+                      f'{len(result["syncs"])} {result["syncs"]}')
 
 
 def main() -> None:
@@ -251,13 +375,17 @@ def main() -> None:
     if args.variant is not None:
         if args.variant[0] == 'mmsmtc':
             keep_freed_host_memory()
-        print(json.dumps(time_variant(*args.variant, args)))
+        serve_variant(*args.variant, args)
         return
+    load_before = os.getloadavg()[0]
     results = [
-        run_in_subprocess(mode, phase, args) for phase in PHASES
-        for mode in MODES
+        result for phase in PHASES for result in time_phase(
+            [v for v in variants(args) if v[2] == phase], args)
     ]
     report(results, args)
+    print(f'load average (1 min) before / after: {load_before:.2f} / '
+          f'{os.getloadavg()[0]:.2f} (on {os.cpu_count()} CPUs; other '
+          'processes slow every variant)')
 
 
 if __name__ == '__main__':

@@ -121,11 +121,15 @@ class VisionTransformer(KeyMappedBackbone):
         skip_dropped_paths (bool): skip the residual branches stochastic
             depth drops (see above). Defaults to True; False computes them
             and multiplies them by 0, as the official code does.
-        fast_cpu_linear (bool): run the blocks' float32 CPU matrix products
-            on oneDNN where the processor has AVX-512
-            (:mod:`mmsmtc.ops.cpu_gemm`: about 2x on an AMD EPYC,
-            same arithmetic up to summation order). Defaults to True; False
-            keeps PyTorch's default (MKL), as the official code.
+        fast_cpu_linear (bool): send the blocks' float32 CPU matrix
+            products through :func:`mmsmtc.ops.linear`, which runs them on
+            oneDNN on non-Intel processors with AVX-512, where that was
+            measured about 2x faster than the MKL of the PyTorch wheels
+            (AMD EPYC Zen 5), and on PyTorch's default (MKL) elsewhere;
+            ``MMSMTC_ONEDNN_LINEAR=0/1`` forces either
+            (:mod:`mmsmtc.ops.cpu_gemm`). Same arithmetic up to summation
+            order. Defaults to True; False always keeps PyTorch's default,
+            as the official code.
         init_cfg (dict, optional): e.g. ``dict(type='Pretrained',
             checkpoint='dino_deitsmall16_pretrain.pth')``; loaded in
             ``init_weights()`` through :meth:`checkpoint_key_map`.
