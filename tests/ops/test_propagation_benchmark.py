@@ -29,7 +29,8 @@ def test_worker_runs_both_methods_and_they_agree(tmp_path):
         args = Namespace(
             case='judo-s16-smtc', method=method, frames=2, steady_frames=1,
             tile_size=8, threads=torch.get_num_threads(),
-            data_root=data_root, output=tmp_path / f'{method}.pt')
+            data_root=data_root, output=tmp_path / f'{method}.pt',
+            device='cpu')
         results[method] = bench.run_worker(args)
         assert results[method]['peak_rss_mib'] > 0
     # 240x427 frames at stride 16, floor rounding.
