@@ -9,7 +9,7 @@ from mmsmtc.ops.propagation import (JHMDB_INPUT_SIZE, VIP_INPUT_SIZE,
                                     soft_labels_to_ids)
 from .video_inference import (init_video_segmentor, read_first_mask,
                               save_video_predictions, segment_video)
-from .video_io import open_video, video_name, write_overlay_video
+from .video_io import open_video, video_name_from_path, write_overlay_video
 
 __all__ = [
     'JHMDB_INPUT_SIZE', 'StreamingLabelPropagation', 'VIP_INPUT_SIZE',
@@ -18,6 +18,6 @@ __all__ = [
     'propagate_labels_dense', 'read_out_keypoints', 'resize_frames',
     'resize_linear', 'resize_to_multiple', 'soft_labels_to_ids',
     'init_video_segmentor', 'open_video', 'read_first_mask',
-    'save_video_predictions', 'segment_video', 'video_name',
+    'save_video_predictions', 'segment_video', 'video_name_from_path',
     'write_overlay_video'
 ]

@@ -142,7 +142,7 @@ def count_video_frames(path: PathLike,
     return count, first.shape[:2], fps if fps > 0 else DEFAULT_FPS
 
 
-def video_name(path: PathLike) -> str:
+def video_name_from_path(path: PathLike) -> str:
     """A video's name: the file stem, the folder name, or for a DAVIS-style
     ``<video>/JPEGImages`` folder the ``<video>`` name."""
     path = Path(path).resolve()

@@ -13,7 +13,7 @@ import torch
 from PIL import Image
 
 from mmsmtc.apis import (init_video_segmentor, open_video, read_first_mask,
-                         segment_video, video_io, video_name,
+                         segment_video, video_io, video_name_from_path,
                          write_overlay_video)
 from mmsmtc.datasets.frame_io import read_rgb_frame
 from mmsmtc.utils import DAVIS_PALETTE, write_indexed_png
@@ -318,10 +318,10 @@ def test_config_of_another_task():
 
 
 def test_video_names(judo, tmp_path):
-    assert video_name(judo / 'JPEGImages') == 'judo'
-    assert video_name(judo) == 'judo'
+    assert video_name_from_path(judo / 'JPEGImages') == 'judo'
+    assert video_name_from_path(judo) == 'judo'
     (tmp_path / 'holiday.mp4').write_bytes(b'')
-    assert video_name(tmp_path / 'holiday.mp4') == 'holiday'
+    assert video_name_from_path(tmp_path / 'holiday.mp4') == 'holiday'
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='CUDA is available')

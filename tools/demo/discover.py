@@ -19,7 +19,8 @@ import argparse
 import numpy as np
 
 from mmsmtc.apis import (init_video_segmentor, open_video,
-                         save_video_predictions, segment_video, video_name)
+                         save_video_predictions, segment_video,
+                         video_name_from_path)
 from mmsmtc.utils.launch import add_demo_args, prepare_demo_output, run_cli
 
 
@@ -31,7 +32,7 @@ def parse_args(argv=None):
 
 def run(args) -> None:
     """Discover the objects of ``args.video`` and write the outputs."""
-    name = video_name(args.video)
+    name = video_name_from_path(args.video)
     frames, names, fps = open_video(args.video, args.max_frames,
                                     args.max_side)
     out_dir = prepare_demo_output(args.out, name)

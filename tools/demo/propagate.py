@@ -19,7 +19,8 @@ is ``work_dirs/demo/<video name>``.
 import argparse
 
 from mmsmtc.apis import (init_video_segmentor, open_video, read_first_mask,
-                         save_video_predictions, segment_video, video_name)
+                         save_video_predictions, segment_video,
+                         video_name_from_path)
 from mmsmtc.utils.launch import add_demo_args, prepare_demo_output, run_cli
 
 
@@ -34,7 +35,7 @@ def parse_args(argv=None):
 def run(args) -> None:
     """Propagate ``args.first_mask`` through ``args.video``; write the
     outputs."""
-    name = video_name(args.video)
+    name = video_name_from_path(args.video)
     frames, names, fps = open_video(args.video, args.max_frames,
                                     args.max_side)
     first_mask = read_first_mask(args.first_mask, frames)

@@ -4,11 +4,11 @@ from typing import Any, Dict, List, Optional, Sequence
 import numpy as np
 
 from mmsmtc.registry import METRICS
+from mmsmtc.structures import video_name
 from ..functional.davis import (MAX_PROPOSALS, evaluate_sequence,
                                 global_statistics, num_gt_objects)
 from .base import PredictionWritingMetric
-from .sample_utils import (annotated_predictions, sample_array, sample_as_dict,
-                           video_name_of)
+from .sample_utils import annotated_predictions, sample_array, sample_as_dict
 
 TASKS = ('semi-supervised', 'unsupervised')
 
@@ -23,7 +23,7 @@ def _gt_frames(sample: dict) -> List[np.ndarray]:
         KeyError: If the sample has no ``gt_masks``.
         ValueError: If there are no frames or a frame is not 2-D.
     """
-    name = video_name_of(sample)
+    name = video_name(sample)
     if sample.get('gt_masks') is None:
         raise KeyError(f'{name}: the data sample has no ground truth '
                        f"'gt_masks' (fields: {sorted(sample)})")
@@ -81,7 +81,7 @@ class DAVISMetric(PredictionWritingMetric):
     def _evaluate_video(self, sample: dict,
                         pred_masks: np.ndarray) -> Dict[str, dict]:
         """Per-object statistics ``{'<video>_<k>': {...}}`` of one video."""
-        name = video_name_of(sample)
+        name = video_name(sample)
         gt_masks = _gt_frames(sample)
         pred_masks = annotated_predictions(sample, pred_masks, gt_masks)
         num_objects = num_gt_objects(gt_masks[0])
@@ -111,7 +111,7 @@ class DAVISMetric(PredictionWritingMetric):
             if not self.write_masks(sample, pred_masks):
                 continue
             self.results.append(
-                dict(video_name=video_name_of(sample),
+                dict(video_name=video_name(sample),
                      per_object=self._evaluate_video(sample, pred_masks)))
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:

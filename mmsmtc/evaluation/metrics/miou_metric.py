@@ -4,10 +4,11 @@ from typing import Any, Dict, List, Optional, Sequence
 import numpy as np
 
 from mmsmtc.registry import METRICS
-from ..functional.segmentation import (VIP_PART_CLASSES, per_class_iou,
-                                       mean_iou, video_confusion_matrix)
+from mmsmtc.structures import video_name
+from ..functional.segmentation import (VIP_PART_CLASSES, mean_iou,
+                                       per_class_iou, video_confusion_matrix)
 from .base import PredictionWritingMetric
-from .sample_utils import sample_array, sample_as_dict, video_name_of
+from .sample_utils import sample_array, sample_as_dict
 
 
 @METRICS.register_module()
@@ -66,7 +67,7 @@ class MIoUMetric(PredictionWritingMetric):
             confusion = video_confusion_matrix(
                 sample_array(sample, 'gt_masks'), pred_masks, self.num_classes,
                 sample_array(sample, 'gt_mask_frame_indices', required=False),
-                video_name_of(sample))
+                video_name(sample))
             self.results.append(dict(confusion=confusion))
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:

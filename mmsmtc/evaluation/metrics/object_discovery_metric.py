@@ -5,10 +5,10 @@ import numpy as np
 from mmengine.logging import MMLogger
 
 from mmsmtc.registry import METRICS
+from mmsmtc.structures import video_name
 from ..functional.object_discovery import video_ari, video_mbo
 from .base import PredictionWritingMetric
-from .sample_utils import (annotated_predictions, sample_array, sample_as_dict,
-                           video_name_of)
+from .sample_utils import annotated_predictions, sample_array, sample_as_dict
 
 
 @METRICS.register_module()
@@ -51,7 +51,7 @@ class ObjectDiscoveryMetric(PredictionWritingMetric):
     def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
         """Reduce each video to its ARI and mBO (None when undefined)."""
         for sample in map(sample_as_dict, data_samples):
-            name = video_name_of(sample)
+            name = video_name(sample)
             pred_masks = sample_array(sample, 'pred_masks')
             if not self.write_masks(sample, pred_masks):
                 continue

@@ -5,11 +5,12 @@ from typing import Any, Dict, List, Optional, Sequence
 import numpy as np
 
 from mmsmtc.registry import METRICS
+from mmsmtc.structures import video_name
 from ..functional.keypoints import (joint_hit_counts,
                                     normalised_joint_distances,
                                     pck_from_counts)
 from .base import PredictionWritingMetric
-from .sample_utils import sample_array, sample_as_dict, video_name_of
+from .sample_utils import sample_array, sample_as_dict
 
 
 def _alpha_key(alpha: float) -> str:
@@ -60,7 +61,7 @@ class PCKMetric(PredictionWritingMetric):
     def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
         """Reduce each video to per-joint hit counts and totals."""
         for sample in map(sample_as_dict, data_samples):
-            name = video_name_of(sample)
+            name = video_name(sample)
             pred_keypoints = sample_array(sample, 'pred_keypoints')
             if self.output_dir is not None:
                 path = Path(self.output_dir) / f'{name}.npy'

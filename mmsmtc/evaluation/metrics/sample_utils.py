@@ -10,6 +10,7 @@ from typing import Any, List, Union
 import numpy as np
 from mmengine.structures import BaseDataElement
 
+from mmsmtc.structures import video_name
 from mmsmtc.utils import write_indexed_png
 from ..functional.segmentation import select_annotated_frames
 
@@ -22,11 +23,6 @@ def sample_as_dict(sample: Union[dict, BaseDataElement]) -> dict:
         raise TypeError('data samples must be dicts or VideoDataSample, got '
                         f'{type(sample).__name__}')
     return sample
-
-
-def video_name_of(sample: dict) -> str:
-    """The sample's ``video_name``, or ``'<unnamed video>'``."""
-    return str(sample.get('video_name', '<unnamed video>'))
 
 
 def sample_array(sample: dict, key: str, required: bool = True) -> Any:
@@ -43,7 +39,7 @@ def sample_array(sample: dict, key: str, required: bool = True) -> Any:
     """
     if key not in sample or sample[key] is None:
         if required:
-            raise KeyError(f'{video_name_of(sample)}: the data sample has no '
+            raise KeyError(f'{video_name(sample)}: the data sample has no '
                            f'{key!r} (fields: {sorted(sample)})')
         return None
     value = sample[key]
@@ -58,7 +54,7 @@ def frame_names_of(sample: dict, num_frames: int) -> List[str]:
     if names is None:
         return [f'{index:05d}' for index in range(num_frames)]
     if len(names) != num_frames:
-        raise ValueError(f'{video_name_of(sample)}: {len(names)} frame_names '
+        raise ValueError(f'{video_name(sample)}: {len(names)} frame_names '
                          f'for {num_frames} predicted frames')
     return [str(name) for name in names]
 
@@ -70,7 +66,7 @@ def write_mask_pngs(output_dir: Union[str, Path], sample: dict,
     The layout and the indexed DAVIS-palette PNGs are those of the official
     DAVIS result folders.
     """
-    video_dir = Path(output_dir) / video_name_of(sample)
+    video_dir = Path(output_dir) / video_name(sample)
     for name, mask in zip(frame_names_of(sample, len(pred_masks)), pred_masks):
         write_indexed_png(video_dir / f'{name}.png', mask)
 
@@ -86,4 +82,4 @@ def annotated_predictions(sample: dict, pred_masks: np.ndarray,
                                  'gt_mask_frame_indices',
                                  required=False)
     return select_annotated_frames(pred_masks, frame_indices, len(gt_masks),
-                                   video_name_of(sample))
+                                   video_name(sample))

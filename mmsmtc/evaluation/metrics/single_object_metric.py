@@ -1,14 +1,13 @@
 """Single-object discovery J for DAVIS-2016, SegTrack-v2 and FBMS-59."""
 from typing import Any, Dict, List, Optional, Sequence
 
-
 from mmsmtc.registry import METRICS
+from mmsmtc.structures import video_name
 from ..functional.single_object import (frame_intersections_unions,
                                         frame_jaccard, frame_mean_j,
                                         sequence_mean_j)
 from .base import PredictionWritingMetric
-from .sample_utils import (annotated_predictions, sample_array, sample_as_dict,
-                           video_name_of)
+from .sample_utils import annotated_predictions, sample_array, sample_as_dict
 
 
 @METRICS.register_module()
@@ -61,11 +60,11 @@ class SingleObjectMetric(PredictionWritingMetric):
             gt_masks = sample_array(sample, 'gt_masks')
             pred_masks = annotated_predictions(sample, pred_masks, gt_masks)
             intersections, unions = frame_intersections_unions(
-                gt_masks, pred_masks, self.void_id, video_name_of(sample))
+                gt_masks, pred_masks, self.void_id, video_name(sample))
             if self.drop_first_last:
                 if len(intersections) < 3:
                     raise ValueError(
-                        f'{video_name_of(sample)}: drop_first_last needs at '
+                        f'{video_name(sample)}: drop_first_last needs at '
                         f'least 3 annotated frames, got {len(intersections)}')
                 intersections, unions = intersections[1:-1], unions[1:-1]
             self.results.append(
