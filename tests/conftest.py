@@ -1,4 +1,5 @@
 """Shared pytest fixtures and markers for mmsmtc."""
+import logging
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,19 @@ def davis_masks() -> Path:
 def vendored_data() -> Path:
     """``tests/data``: small real fixtures that every checkout has."""
     return VENDORED_DATA
+
+
+@pytest.fixture
+def log_records():
+    """Records emitted through MMEngine's current logger."""
+    records = []
+    handler = logging.Handler(level=logging.DEBUG)
+    handler.emit = records.append
+    from mmengine.logging import MMLogger
+    logger = MMLogger.get_current_instance()
+    logger.addHandler(handler)
+    yield records
+    logger.removeHandler(handler)
 
 
 def pytest_configure(config):

@@ -1,12 +1,10 @@
 """DINO ViT backbone: pos-embed interpolation, shapes, resize policy, speed
 paths and freezing. Checkpoint loading is in test_backbones_loading.py."""
-import logging
 import math
 
 import pytest
 import torch
 import torch.nn.functional as F
-from mmengine.logging import MMLogger
 from rounding_bounds import assert_within, linear_error_bound
 
 from mmsmtc.models.backbones import (VisionTransformer,
@@ -22,18 +20,6 @@ def tiny_vit(**kwargs):
     torch.manual_seed(0)
     return VisionTransformer(
         arch=TINY_ARCH, pretrain_img_size=TINY_PRETRAIN_SIZE, **kwargs)
-
-
-@pytest.fixture
-def log_records():
-    """Records emitted through MMEngine's current logger."""
-    records = []
-    handler = logging.Handler(level=logging.DEBUG)
-    handler.emit = records.append
-    logger = MMLogger.get_current_instance()
-    logger.addHandler(handler)
-    yield records
-    logger.removeHandler(handler)
 
 
 def dino_interpolate_pos_encoding(pos_embed, patch_size, image_shape):

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 import torch
 import torch.nn.functional as F
-from mmengine.logging import MMLogger
 
 from mmsmtc.models.backbones import (KeyMap, ResNet, VisionTransformer,
                                      load_mapped_checkpoint, map_state_dict,
@@ -114,17 +113,6 @@ def dino_reference_forward(state, images, patch_size, num_heads, depth):
         return seq[:, 1:].transpose(1, 2).reshape(n, c, h, w)
 
     return to_map(x), to_map(normed), to_map(keys)
-
-
-@pytest.fixture
-def log_records():
-    records = []
-    handler = logging.Handler(level=logging.DEBUG)
-    handler.emit = records.append
-    logger = MMLogger.get_current_instance()
-    logger.addHandler(handler)
-    yield records
-    logger.removeHandler(handler)
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmengine.logging import MMLogger
 from rounding_bounds import assert_within, linear_error_bound
 
 from mmsmtc.models.backbones import VisionTransformer
@@ -43,18 +42,6 @@ def fresh_decision():
     cpu_gemm.onednn_linear_preferred.cache_clear()
     yield
     cpu_gemm.onednn_linear_preferred.cache_clear()
-
-
-@pytest.fixture
-def log_records():
-    """Records emitted through MMEngine's current logger."""
-    records = []
-    handler = logging.Handler(level=logging.DEBUG)
-    handler.emit = records.append
-    logger = MMLogger.get_current_instance()
-    logger.addHandler(handler)
-    yield records
-    logger.removeHandler(handler)
 
 
 def float32_and_reference_bound(inputs, weight, bias=None):
