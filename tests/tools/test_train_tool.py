@@ -219,8 +219,8 @@ def test_config_typos_are_named(train_root, tmp_path, option, expected):
 
 def test_tiny_config_saves_the_weights_it_starts_from(train_root, tmp_path):
     """``InitialCheckpointHook``: iter_0.pth holds the initial model only;
-    the encoder (frozen for frozen_backbone_iters) equals the trained one, the head
-    does not."""
+    the encoder (frozen for frozen_backbone_iters) equals the trained one,
+    the head does not."""
     work_dir = tmp_path / 'run'
     result = run_train(TINY_CONFIG, train_root, '--work-dir', str(work_dir))
     assert result.returncode == 0, last_lines(result)
