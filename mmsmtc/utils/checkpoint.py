@@ -156,6 +156,16 @@ def nested_state_dict(checkpoint: Mapping) -> Mapping:
     return checkpoint
 
 
+def model_state_dict(checkpoint: Mapping) -> Dict[str, torch.Tensor]:
+    """The tensors of a loaded checkpoint's state dict
+    (:func:`nested_state_dict`), ``module.`` prefixes (DDP) removed."""
+    return {
+        key.removeprefix('module.'): value
+        for key, value in nested_state_dict(checkpoint).items()
+        if isinstance(value, torch.Tensor)
+    }
+
+
 def read_state_dict(path: PathLike) -> Dict[str, torch.Tensor]:
     """The model weights of a checkpoint file, on the CPU.
 
@@ -170,11 +180,7 @@ def read_state_dict(path: PathLike) -> Dict[str, torch.Tensor]:
         CheckpointError: If the file cannot be read or holds no tensors.
     """
     checkpoint = read_checkpoint(path)
-    tensors = {
-        key.removeprefix('module.'): value
-        for key, value in nested_state_dict(checkpoint).items()
-        if isinstance(value, torch.Tensor)
-    }
+    tensors = model_state_dict(checkpoint)
     if not tensors:
         raise CheckpointError(f'{path}: holds no tensors (top-level keys: '
                               f'{sorted(checkpoint)[:10]})')

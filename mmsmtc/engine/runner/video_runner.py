@@ -8,6 +8,7 @@ from mmengine.runner.checkpoint import (_load_checkpoint,
 
 from mmsmtc.models.utils import load_strict
 from mmsmtc.registry import RUNNERS
+from mmsmtc.utils.checkpoint import model_state_dict
 from ..checkpoint import install_safe_checkpointing
 
 
@@ -45,10 +46,8 @@ class VideoRunner(Runner):
         self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
         model = self.model.module if is_model_wrapper(
             self.model) else self.model
-        state = checkpoint.get('state_dict', checkpoint)
-        state = {key.removeprefix('module.'): value
-                 for key, value in state.items()}
-        load_strict(model, state, filename, f'model ({type(model).__name__})')
+        load_strict(model, model_state_dict(checkpoint), filename,
+                    f'model ({type(model).__name__})')
         checkpoint = _load_checkpoint_to_model(
             model, checkpoint, strict, revise_keys=revise_keys)
         self._has_loaded = True
