@@ -6,8 +6,4 @@ _base_ = [
     '_base_/labelprop_crw_r50-s8.py', '../_base_/datasets/jhmdb.py',
     '../_base_/test_runtime.py'
 ]
-model = dict(
-    label_type='keypoints',
-    input_size=(320, 320),
-    grid_rounding='ceil',
-    keypoint_topk=3)
+model = {{_base_.jhmdb_propagation}}

@@ -5,7 +5,4 @@ _base_ = [
     '_base_/labelprop_smtc_vit-s16-up2.py', '../_base_/datasets/vip.py',
     '../_base_/test_runtime.py'
 ]
-model = dict(
-    label_type='classes',
-    num_classes={{_base_.vip_num_classes}},
-    input_size=(560, 560))
+model = {{_base_.vip_propagation}}
