@@ -12,7 +12,7 @@ from torch import nn
 
 from mmsmtc.engine.optimizers import BackboneLrMultOptimWrapperConstructor
 from mmsmtc.models.algorithms import SMTC
-from mmsmtc.models.utils import clip_frame_indices
+from mmsmtc.models.utils import clip_frame_indices, stream_clips
 from mmsmtc.registry import MODELS
 from mmsmtc.structures import VideoDataSample
 from mmsmtc.utils.setup_env import register_all_modules
@@ -276,6 +276,14 @@ def test_clip_frame_indices_follow_the_official_padding():
     assert clip_frame_indices(8, 4) == [[0, 1, 2, 3], [4, 5, 6, 7]]
     assert clip_frame_indices(3, 4) == [[0, 1, 2, 2]]
     assert clip_frame_indices(1, 4) == [[0, 0]]
+    assert clip_frame_indices(10, 4, pad_last_clip=False)[-1] == [8, 9]
+    with pytest.raises(ValueError, match='clip_len must be >= 1'):
+        clip_frame_indices(4, 0)
+
+
+def test_streaming_an_empty_video_is_an_error():
+    with pytest.raises(ValueError, match='the video has no frames'):
+        stream_clips(0, 4, lambda indices: None, lambda clip: {})
 
 
 def test_predict_matches_tensor_mode_per_clip(model):
