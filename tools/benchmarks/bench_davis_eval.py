@@ -45,6 +45,7 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 
 from mmsmtc.evaluation import evaluate_davis
+from mmsmtc.ops.cpu_gemm import describe_processor
 from mmsmtc.utils import read_indexed_png, write_indexed_png
 
 REPO = Path(__file__).resolve().parents[2]
@@ -128,18 +129,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     if args.save_official and not args.official_root:
         parser.error('--save-official needs --official-root')
     return args
-
-
-def processor_name() -> str:
-    """The CPU model (``model name`` of ``/proc/cpuinfo``) if known."""
-    try:
-        for line in Path('/proc/cpuinfo').read_text().splitlines():
-            if line.startswith('model name'):
-                return line.split(':', 1)[1].strip()
-    except OSError:
-        pass
-    import platform
-    return platform.processor() or 'unknown processor'
 
 
 def sequences_of(data: Path) -> List[str]:
@@ -260,7 +249,7 @@ def run(args: argparse.Namespace, work_dir: Path) -> None:
     sequences = sequences_of(args.data)
     build_pairings(args.data, work_dir, sequences)
     nproc = args.nproc or os.cpu_count()
-    print(f'Processor: {processor_name()}; {os.cpu_count()} cores, load '
+    print(f'Processor: {describe_processor()}; {os.cpu_count()} cores, load '
           f'average {os.getloadavg()[0]:.1f} at the start')
     print(f'Data: {args.data} ({len(sequences)} sequences); mmsmtc with '
           f'{nproc} processes')

@@ -45,7 +45,6 @@ Example::
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -62,7 +61,7 @@ from mmsmtc.apis import (StreamingLabelPropagation, first_frame_labels,
                          label_grid_size, propagate_labels_dense,
                          resize_to_multiple)
 from mmsmtc.ops import onednn_linear_preferred
-from mmsmtc.ops.cpu_gemm import ONEDNN_ENV_VAR
+from mmsmtc.ops.cpu_gemm import ONEDNN_ENV_VAR, describe_processor
 from mmsmtc.utils import read_indexed_png
 from mmsmtc.utils.launch import run_cli
 
@@ -87,18 +86,6 @@ CASES = {
 def default_data_root() -> Path:
     """``tests/data`` of the repository (the vendored frames)."""
     return Path(__file__).resolve().parents[2] / 'tests' / 'data'
-
-
-def processor_name() -> str:
-    """The CPU's model name (``/proc/cpuinfo``, else ``platform``)."""
-    try:
-        with open('/proc/cpuinfo') as file:
-            for line in file:
-                if line.startswith('model name'):
-                    return line.split(':', 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def check_cases(data_root: Path, cases) -> None:
@@ -322,7 +309,7 @@ def main():
     check_cases(args.data_root, args.cases)
     gemm = ('PyTorch default' if args.no_onednn
             or not onednn_linear_preferred() else 'oneDNN')
-    print(f'{processor_name()}; torch {torch.__version__}, {args.threads} '
+    print(f'{describe_processor()}; torch {torch.__version__}, {args.threads} '
           f'threads, device {args.device}, frames {args.frames}, data '
           f'{args.data_root}, mmsmtc GEMM: {gemm}')
     with tempfile.TemporaryDirectory() as scratch:
