@@ -28,6 +28,7 @@ from mmsmtc.utils.checkpoint import CheckpointError, read_checkpoint
 #: keeps its final norm so either ``final_norm`` setting can load it).
 ARCH_BACKBONES = {
     'vit-s16': lambda: VisionTransformer('vit-s16', final_norm=True),
+    'vit-s8': lambda: VisionTransformer('vit-s8', final_norm=True),
     'vit-b16': lambda: VisionTransformer('vit-b16', final_norm=True),
     'vit-b8': lambda: VisionTransformer('vit-b8', final_norm=True),
     'r50': lambda: ResNet(depth=50, out_indices=(0, 1, 2, 3)),

@@ -100,7 +100,8 @@ class VisionTransformer(KeyMappedBackbone):
     block's drop paths (tokens output only) are applied as in timm.
 
     Args:
-        arch (str | dict): ``'vit-s16'``, ``'vit-b16'``, ``'vit-b8'`` or a
+        arch (str | dict): ``'vit-s16'``, ``'vit-s8'``, ``'vit-b16'``,
+            ``'vit-b8'`` or a
             dict with ``patch_size``, ``embed_dim``, ``depth``,
             ``num_heads`` (tiny test models).
         out_types (Sequence[str]): drawn from ``('tokens', 'keys')`` in that
@@ -137,6 +138,7 @@ class VisionTransformer(KeyMappedBackbone):
 
     arch_zoo = {
         'vit-s16': dict(patch_size=16, embed_dim=384, depth=12, num_heads=6),
+        'vit-s8': dict(patch_size=8, embed_dim=384, depth=12, num_heads=6),
         'vit-b16': dict(patch_size=16, embed_dim=768, depth=12, num_heads=12),
         'vit-b8': dict(patch_size=8, embed_dim=768, depth=12, num_heads=12),
     }
