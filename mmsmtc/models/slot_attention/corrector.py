@@ -21,7 +21,9 @@ class SlotAttentionCorrector(nn.Module):
         s    = s + mlp(s)                     # only with use_mlp (images)
 
     The GRU's hidden state is the layer-normed slots, not the raw ones
-    (unlike Locatello et al.): the released models were trained so.
+    (unlike Locatello et al.): the released models were trained so
+    (``gru_on_normed_slots=True``, the default); False feeds the raw slots
+    as in Locatello et al.
 
     Args:
         in_channels (int): Feature channels (``D`` after the encoder's
@@ -32,6 +34,8 @@ class SlotAttentionCorrector(nn.Module):
         use_mlp (bool): Residual MLP after the GRU (DINOSAUR, not VideoSAUR):
             ``LayerNorm -> Linear(D, hidden) -> ReLU -> Linear(hidden, D)``.
         mlp_hidden_dim (int, optional): Default ``4 * D``.
+        gru_on_normed_slots (bool): The GRU's hidden state is the
+            layer-normed slots (official quirk) rather than the slots.
 
     Parameters (official names): ``to_q``, ``to_k``, ``to_v`` (no bias),
     ``gru``, ``norm_features``, ``norm_slots``, ``mlp.layers.{0,1,3}``.
@@ -43,12 +47,14 @@ class SlotAttentionCorrector(nn.Module):
                  num_iters: int = 3,
                  eps: float = 1e-8,
                  use_mlp: bool = False,
-                 mlp_hidden_dim: Optional[int] = None) -> None:
+                 mlp_hidden_dim: Optional[int] = None,
+                 gru_on_normed_slots: bool = True) -> None:
         super().__init__()
         if num_iters < 1:
             raise ValueError(f'num_iters must be >= 1, got {num_iters}')
         self.num_iters = num_iters
         self.eps = eps
+        self.gru_on_normed_slots = gru_on_normed_slots
         self.scale = slot_dim**-0.5
         self.to_q = nn.Linear(slot_dim, slot_dim, bias=False)
         self.to_k = nn.Linear(in_channels, slot_dim, bias=False)
@@ -89,8 +95,9 @@ class SlotAttentionCorrector(nn.Module):
         weights = attention + self.eps
         weights = weights / weights.sum(dim=-1, keepdim=True)
         updates = weights @ values
+        hidden = normed if self.gru_on_normed_slots else slots
         slots = self.gru(updates.flatten(0, 1),
-                         normed.flatten(0, 1)).unflatten(0, normed.shape[:2])
+                         hidden.flatten(0, 1)).unflatten(0, hidden.shape[:2])
         if self.mlp is not None:
             slots = slots + self.mlp(slots)
         return slots, attention
