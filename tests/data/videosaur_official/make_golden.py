@@ -33,13 +33,15 @@ ViT: the ViT is shared, ``vit_state_dict``, and goes under
 initializer's draw), ``slots``, ``masks``, ``reconstruction``, the raw and
 the weighted losses (``losses``, ``loss_weights``).
 
-Usage (the official code imports einops, pytorch-lightning, torchmetrics and
-omegaconf, which mmsmtc does not need; they go into a scratch folder)::
+Usage (the official code imports einops, pytorch-lightning, torchmetrics,
+omegaconf and webdataset, which mmsmtc does not need; they go into a
+scratch folder)::
 
     git -C <mirror> archive 5d09311 videosaur | tar -x -C /tmp/vsaur_official
     pip install --target /tmp/vsaur_deps --no-deps einops==0.7.0 \\
         pytorch-lightning==1.9.5 torchmetrics==1.2.0 lightning-utilities \\
-        omegaconf antlr4-python3-runtime==4.9.3 'setuptools<70'
+        omegaconf antlr4-python3-runtime==4.9.3 'setuptools<70' \\
+        webdataset==0.2.35 braceexpand
     PYTHONPATH=/tmp/vsaur_official:/tmp/vsaur_deps python -W ignore \\
         tests/data/videosaur_official/make_golden.py \\
         --official-root /tmp/vsaur_official --official-commit 5d09311 \\
