@@ -1,9 +1,11 @@
 from .algorithms import *  # noqa: F401,F403
 from .backbones import *  # noqa: F401,F403
 from .data_preprocessors import *  # noqa: F401,F403
+from .decoders import *  # noqa: F401,F403
 from .discovery import *  # noqa: F401,F403
 from .heads import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 from .necks import *  # noqa: F401,F403
 from .propagators import *  # noqa: F401,F403
 from .segmentors import *  # noqa: F401,F403
+from .slot_attention import *  # noqa: F401,F403

@@ -206,3 +206,56 @@ def test_the_backbone_keeps_its_own_mode_policy_after_the_frozen_phase():
     assert not stem.training and not stage.training
     model(clips(seed=1), mode='loss')  # trains: only layer1's BN in train
     assert not stem.training and stage.training
+
+
+class RunningSum(BaseVideoSSL):
+    """A recurrent stand-in: each frame's output is the running sum of the
+    frame means over the video, carried between test clips as the state;
+    the calls are recorded."""
+
+    carries_clip_state = True
+
+    def __init__(self):
+        super().__init__(backbone=nn.Identity(), test_clip_len=2)
+        self.states_seen = []
+
+    def predict_clip(self, clip, generator=None, state=None):
+        self.states_seen.append(None if state is None else state.item())
+        total = torch.zeros(()) if state is None else state
+        sums = total + clip.mean(dim=(1, 2, 3)).cumsum(0)
+        return dict(pred_sum=sums), sums[-1]
+
+
+@pytest.mark.parametrize('pad_last_clip', [False, True])
+def test_recurrent_state_is_carried_between_clips(pad_last_clip):
+    from mmsmtc.structures import VideoDataSample
+    model = RunningSum()
+    model.pad_last_clip = pad_last_clip
+    video = torch.arange(5.0).view(5, 1, 1, 1).expand(5, 3, 2, 2)
+    sample = model.predict_video(5, video.__getitem__, VideoDataSample())
+    torch.testing.assert_close(sample.pred_sum,
+                               torch.tensor([0.0, 1, 3, 6, 10]))
+    # a fresh state at the start, then the sum after each previous clip
+    assert model.states_seen == [None, 1.0, 6.0]
+    model.states_seen.clear()
+    model.predict_video(5, video.__getitem__, VideoDataSample())
+    assert model.states_seen[0] is None  # no leak between videos
+
+
+def test_forward_keyword_arguments_reach_loss_inputs_and_forward():
+    seen = {}
+
+    class KeywordSSL(TinySSL):
+
+        def _forward(self, inputs, data_samples=None, extra=None):
+            seen['tensor'] = extra
+            return super()._forward(inputs, data_samples)
+
+        def loss_inputs(self, inputs, data_samples, extra=None):
+            seen['loss'] = extra
+            return super().loss_inputs(inputs, data_samples)
+
+    model = KeywordSSL(backbone=conv_bn(), losses=[MatchTeacher()])
+    model(clips(), mode='tensor', extra=1)
+    model(clips(), mode='loss', extra=2)
+    assert seen == dict(tensor=1, loss=2)

@@ -41,6 +41,18 @@ class BaseVideoSSL(BaseModel):
                            frames -> predict_clip() [subclass] -> per-frame
                            prediction fields of a VideoDataSample
 
+    Keyword arguments of ``forward`` besides these go to :meth:`_forward`
+    (``tensor``) or :meth:`loss_inputs` (``loss``), e.g. VideoSAUR's
+    ``slot_init``.
+
+    Recurrent models (:attr:`carries_clip_state` True) carry a state from
+    one test clip of a video to the next: :meth:`predict_video` calls
+    ``predict_clip(clip, generator, state)`` with ``state=None`` for the
+    video's first clip and the state the previous call returned otherwise,
+    and ``predict_clip`` returns ``(fields, new_state)``. Memory stays
+    bounded by the clip length while the result equals one pass over the
+    whole video.
+
     Reusable pieces a subclass switches on by configuration:
 
     - **Teacher** (``teacher=dict(momentum=..., frozen_parts=...)``): an
@@ -91,6 +103,9 @@ class BaseVideoSSL(BaseModel):
     #: Prediction fields holding ``(T, K, h, w)`` per-slot maps, drawn by
     #: visualisation hooks (set in each predicted sample's meta information).
     mask_fields: Tuple[str, ...] = ()
+    #: Whether :meth:`predict_clip` takes and returns a state carried
+    #: between the consecutive test clips of one video (recurrent models).
+    carries_clip_state: bool = False
 
     def __init__(self,
                  backbone: ModuleOrCfg,
@@ -258,10 +273,11 @@ class BaseVideoSSL(BaseModel):
             inputs: ``(B, T, 3, H, W)`` normalised clips.
             data_samples: One per clip, optional.
             mode: ``'loss'``, ``'predict'`` or ``'tensor'``.
-            **kwargs: Passed to :meth:`_forward` (``tensor`` mode).
+            **kwargs: Passed to :meth:`_forward` (``tensor`` mode) or
+                :meth:`loss_inputs` (``loss`` mode).
         """
         if mode == 'loss':
-            return self.loss(inputs, data_samples)
+            return self.loss(inputs, data_samples, **kwargs)
         if mode == 'predict':
             return self.predict(inputs, data_samples)
         if mode == 'tensor':
@@ -276,22 +292,24 @@ class BaseVideoSSL(BaseModel):
         raise NotImplementedError
 
     def loss_inputs(self, inputs: torch.Tensor,
-                    data_samples: Optional[List[VideoDataSample]]
-                    ) -> Tuple:
-        """What every loss module is called with (subclass)."""
+                    data_samples: Optional[List[VideoDataSample]],
+                    **kwargs) -> Tuple:
+        """What every loss module is called with (subclass); ``kwargs``
+        are those given to ``forward(..., mode='loss')``."""
         raise NotImplementedError
 
     def loss(self,
              inputs: torch.Tensor,
-             data_samples: Optional[List[VideoDataSample]] = None
-             ) -> Dict[str, torch.Tensor]:
-        """One training step's losses, ``{loss_name: value}``."""
+             data_samples: Optional[List[VideoDataSample]] = None,
+             **kwargs) -> Dict[str, torch.Tensor]:
+        """One training step's losses, ``{loss_name: value}``; ``kwargs``
+        go to :meth:`loss_inputs`."""
         if not len(self.losses):
             raise RuntimeError(f'{type(self).__name__}.loss needs at least '
                                'one module in losses')
         check_video_clips(inputs, type(self).__name__)
         self._start_train_step()
-        arguments = self.loss_inputs(inputs, data_samples)
+        arguments = self.loss_inputs(inputs, data_samples, **kwargs)
         self._finish_train_step()
         return {loss.loss_name: loss(*arguments) for loss in self.losses}
 
@@ -300,6 +318,10 @@ class BaseVideoSSL(BaseModel):
                      generator: Optional[torch.Generator] = None
                      ) -> Dict[str, torch.Tensor]:
         """Per-frame predictions of one ``(t, 3, H, W)`` clip (subclass).
+
+        Recurrent models (:attr:`carries_clip_state`) take a third argument,
+        ``state`` (None for the video's first clip), and return
+        ``(fields, new_state)``.
 
         Args:
             clip: Normalised frames.
@@ -354,6 +376,11 @@ class BaseVideoSSL(BaseModel):
                       ) -> VideoDataSample:
         """Stream one video through :meth:`predict_clip` into ``sample``.
 
+        A recurrent model (:attr:`carries_clip_state`) gets the state its
+        previous clip of this video returned (None for the first clip); only
+        the last clip can be padded (``pad_last_clip``), and its returned
+        state is dropped, so the padding never reaches a real frame.
+
         Args:
             num_frames: ``T``.
             read_clip: Frame indices -> ``(t, 3, H, W)`` normalised frames
@@ -362,10 +389,20 @@ class BaseVideoSSL(BaseModel):
             generator: Test-time randomness of this video.
             device: Where the outputs are gathered (None: the model's).
         """
-        outputs = stream_clips(
-            num_frames, self.test_clip_len, read_clip,
-            lambda clip: self.predict_clip(clip, generator),
-            self.pad_last_clip, device)
+        if self.carries_clip_state:
+            state = None
+
+            def run_clip(clip: torch.Tensor) -> Dict[str, torch.Tensor]:
+                nonlocal state
+                fields, state = self.predict_clip(clip, generator, state)
+                return fields
+        else:
+
+            def run_clip(clip: torch.Tensor) -> Dict[str, torch.Tensor]:
+                return self.predict_clip(clip, generator)
+
+        outputs = stream_clips(num_frames, self.test_clip_len, read_clip,
+                               run_clip, self.pad_last_clip, device)
         for name, value in {**outputs, **self.video_fields()}.items():
             sample.set_field(value, name)
         sample.set_metainfo(dict(mask_fields=tuple(self.mask_fields)))

@@ -1,9 +1,13 @@
+from .feature_reconstruction_loss import FeatureReconstructionLoss
 from .instance_consistency_loss import (InstanceConsistencyLoss,
                                         valid_instance_mask)
 from .semantic_consistency_loss import SemanticConsistencyLoss
 from .slot_diversity_loss import SlotDiversityLoss
+from .temporal_similarity_loss import (TemporalSimilarityLoss,
+                                       temporal_similarity_targets)
 
 __all__ = [
-    'InstanceConsistencyLoss', 'SemanticConsistencyLoss', 'SlotDiversityLoss',
-    'valid_instance_mask'
+    'FeatureReconstructionLoss', 'InstanceConsistencyLoss',
+    'SemanticConsistencyLoss', 'SlotDiversityLoss', 'TemporalSimilarityLoss',
+    'temporal_similarity_targets', 'valid_instance_mask'
 ]

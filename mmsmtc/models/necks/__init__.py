@@ -1,3 +1,4 @@
 from .correlation_fusion import CorrelationFusion
+from .patch_feature_mlp import PatchFeatureMLP
 
-__all__ = ['CorrelationFusion']
+__all__ = ['CorrelationFusion', 'PatchFeatureMLP']

@@ -24,7 +24,9 @@ class ObjectDiscoverySegmentor(BaseVideoSegmentor):
           -> resize to input_size, or to multiples of size_multiple
           -> model.predict_clip(clip, per-video generator): the discovery
              contract's fields (mmsmtc.models.discovery.inputs), e.g.
-             pred_slot_masks (t, K, h, w), pred_slot_scores (t, K), ...
+             pred_slot_masks (t, K, h, w), pred_slot_scores (t, K), ...;
+             a recurrent model (VideoSAUR) also gets the state its
+             previous clip returned (BaseVideoSSL.predict_video)
           -> concatenated over the video's own frames (CPU)
           -> post_processor.process -> pred_masks (T, H, W) uint8
              (ObjectDiscoveryPostProcessor: ids 1..20;

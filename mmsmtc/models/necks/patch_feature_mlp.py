@@ -1,0 +1,39 @@
+"""The encoder's output transform of VideoSAUR / DINOSAUR."""
+from typing import Optional
+
+import torch
+from torch import nn
+
+from mmsmtc.registry import MODELS
+
+
+@MODELS.register_module()
+class PatchFeatureMLP(nn.Module):
+    """``LayerNorm(C) -> Linear(C, hidden) -> ReLU -> Linear(hidden, D)`` on
+    every patch token (official ``two_layer_mlp`` with ``layer_norm``).
+
+    Args:
+        in_channels (int): ``C`` (768 for ViT-B).
+        out_channels (int): ``D``, the slot dimension.
+        hidden_channels (int, optional): Default ``2 * C`` (the configs).
+
+    Parameters (official names): ``layers.0`` (LayerNorm), ``layers.1``,
+    ``layers.3`` (Linear; torch's default weights, zero biases).
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 out_channels: int,
+                 hidden_channels: Optional[int] = None) -> None:
+        super().__init__()
+        hidden = 2 * in_channels if hidden_channels is None else (
+            hidden_channels)
+        self.layers = nn.Sequential(
+            nn.LayerNorm(in_channels), nn.Linear(in_channels, hidden),
+            nn.ReLU(), nn.Linear(hidden, out_channels))
+        for layer in (self.layers[1], self.layers[3]):
+            nn.init.zeros_(layer.bias)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        """``(..., N, C)`` tokens -> ``(..., N, D)`` features."""
+        return self.layers(tokens)

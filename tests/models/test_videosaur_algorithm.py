@@ -1,0 +1,216 @@
+"""The VideoSAUR / DINOSAUR algorithms on the tiny config: modes, the tensor
+contract, the frozen encoder, test-time slots and the clip-to-clip state."""
+from pathlib import Path
+
+import pytest
+import torch
+from mmengine.config import Config
+
+from mmsmtc.models.utils import video_generator
+from mmsmtc.registry import MODELS
+from mmsmtc.structures import VideoDataSample
+from mmsmtc.utils.setup_env import register_all_modules
+
+register_all_modules()
+
+ROOT = Path(__file__).resolve().parents[2]
+TINY = ROOT / 'configs' / '_base_' / 'models' / 'videosaur_vit-tiny.py'
+
+
+def tiny_model(**overrides):
+    cfg = Config.fromfile(str(TINY)).model
+    cfg.merge_from_dict(overrides) if overrides else None
+    torch.manual_seed(0)
+    model = MODELS.build(cfg)
+    model.init_weights()
+    return model
+
+
+def clip(batch=2, frames=3, size=64):
+    return torch.randn(batch, frames, 3, size, size,
+                       generator=torch.Generator().manual_seed(1))
+
+
+def test_tensor_contract():
+    model = tiny_model()
+    slot_init = torch.randn(2, 4, 16)
+    out = model(clip(), mode='tensor', slot_init=slot_init)
+    assert out['slots'].shape == (2, 3, 4, 16)
+    assert out['masks'].shape == (2, 3, 4, 64)
+    assert out['reconstruction'].shape == (2, 3, 64, 48 + 64)
+    assert out['attention_masks'].shape == (2, 3, 4, 64)
+    assert out['vit_tokens'].shape == out['vit_keys'].shape == (2, 3, 64, 48)
+    torch.testing.assert_close(out['masks'].sum(2), torch.ones(2, 3, 64))
+    # slot_init is the state of frame 0: the same draw gives the same output
+    again = model(clip(), mode='tensor', slot_init=slot_init)
+    torch.testing.assert_close(again['slots'], out['slots'])
+    drawn = model(clip(), mode='tensor')
+    assert not torch.allclose(drawn['slots'], out['slots'])
+
+
+def test_slot_init_shape_is_checked():
+    model = tiny_model()
+    with pytest.raises(ValueError, match='slot_init'):
+        model(clip(), mode='tensor', slot_init=torch.randn(2, 4, 15))
+
+
+def test_loss_mode_with_inputs_only_and_frozen_encoder():
+    model = tiny_model().train()
+    losses = model(clip(), mode='loss')
+    assert set(losses) == {'loss_reconstruction', 'loss_similarity'}
+    total = sum(losses.values())
+    total.backward()
+    assert all(p.grad is None for p in model.backbone.parameters())
+    assert not any(p.requires_grad for p in model.backbone.parameters())
+    trained = [name for name, p in model.named_parameters() if p.requires_grad]
+    assert all(p.grad is not None for name, p in model.named_parameters()
+               if p.requires_grad), trained
+    assert not model.backbone.training
+    out = model(clip(), mode='tensor')
+    assert out['vit_tokens'].grad_fn is None
+    assert out['vit_keys'].grad_fn is None
+
+
+def test_loss_weights_apply():
+    model = tiny_model().train()
+    slot_init = torch.randn(2, 4, 16)
+    losses = model(clip(), mode='loss', slot_init=slot_init)
+    out = model(clip(), mode='tensor', slot_init=slot_init)
+    for loss in model.losses:
+        weight = loss.loss_weight
+        loss.loss_weight = 1.0
+        unweighted = loss(out)
+        loss.loss_weight = weight
+        torch.testing.assert_close(losses[loss.loss_name],
+                                   weight * unweighted)
+    assert [loss.loss_weight for loss in model.losses] == [1.0, 0.1]
+
+
+def test_training_learns_on_one_batch():
+    """Both losses fall over 30 Adam steps on one fixed batch."""
+    model = tiny_model().train()
+    inputs = clip()
+    slot_init = torch.randn(2, 4, 16)
+    optimizer = torch.optim.Adam(
+        [p for p in model.parameters() if p.requires_grad], lr=1e-2)
+    history = []
+    for _ in range(30):
+        losses = model(inputs, mode='loss', slot_init=slot_init)
+        history.append({name: value.item() for name, value in losses.items()})
+        optimizer.zero_grad()
+        sum(losses.values()).backward()
+        optimizer.step()
+    for name in history[0]:
+        assert history[-1][name] < history[0][name], name
+    assert sum(history[-1].values()) < 0.95 * sum(history[0].values())
+
+
+def predict(model, video, name='video'):
+    return model.predict_video(len(video), video.__getitem__,
+                               VideoDataSample(),
+                               video_generator(0, name))
+
+
+def test_predict_contract_and_reproducible_slots():
+    model = tiny_model().eval()
+    video = clip(batch=1, frames=5)[0]
+    sample = predict(model, video)
+    assert sample.pred_slot_masks.shape == (5, 4, 8, 8)
+    assert sample.pred_slot_embeddings.shape == (5, 4, 16)
+    torch.testing.assert_close(sample.pred_slot_masks.sum(1),
+                               torch.ones(5, 8, 8))
+    assert sample.metainfo['mask_fields'] == ('pred_slot_masks', )
+    # the same video name gives the same slots in any order / process
+    torch.testing.assert_close(predict(model, video).pred_slot_masks,
+                               sample.pred_slot_masks)
+    other = predict(model, video, 'another')
+    assert not torch.allclose(other.pred_slot_masks, sample.pred_slot_masks)
+
+
+@pytest.mark.parametrize('clip_len', [1, 2, 3, 5, None])
+def test_clips_with_carried_state_equal_one_pass(clip_len):
+    """Any split (the last clip shorter, or padded) gives the one-pass
+    result: the slots carry over, the video's first frame alone gets the
+    first-frame iterations."""
+    model = tiny_model().eval()
+    video = clip(batch=1, frames=5)[0]
+    initial = model.slot_initializer(1, video_generator(0, 'video'))
+    with torch.no_grad():
+        whole = model(video[None], mode='tensor', slot_init=initial)
+    for pad in (False, True):
+        model.test_clip_len, model.pad_last_clip = clip_len, pad
+        sample = predict(model, video)
+        torch.testing.assert_close(
+            sample.pred_slot_masks, whole['masks'][0].unflatten(-1, (8, 8)))
+        torch.testing.assert_close(sample.pred_slot_embeddings,
+                                   whole['slots'][0])
+
+
+def test_predict_clip_state_round_trip():
+    model = tiny_model().eval()
+    video = clip(batch=1, frames=4)[0]
+    with torch.no_grad():
+        fields, state = model.predict_clip(video[:2],
+                                           video_generator(0, 'v'))
+        assert state.shape == (1, 4, 16)
+        later, _ = model.predict_clip(video[2:], None, state)
+        initial = model.slot_initializer(1, video_generator(0, 'v'))
+        whole = model(video[None], mode='tensor', slot_init=initial)
+    torch.testing.assert_close(later['pred_slot_masks'],
+                               whole['masks'][0, 2:].unflatten(-1, (8, 8)))
+
+
+def test_smtc_keeps_its_stateless_predict_clip():
+    from mmsmtc.models import SMTC
+    from mmsmtc.models.algorithms import BaseVideoSSL
+    assert SMTC.carries_clip_state is False
+    assert BaseVideoSSL.carries_clip_state is False
+
+
+def dinosaur_cfg():
+    cfg = Config.fromfile(str(TINY)).model
+    return dict(
+        type='DINOSAUR',
+        backbone=dict(cfg.backbone, out_types=('tokens', )),
+        neck=cfg.neck,
+        slot_initializer=cfg.slot_initializer,
+        processor=dict(
+            type='RecurrentSlotProcessor',
+            corrector=dict(
+                type='SlotAttentionCorrector', in_channels=16, slot_dim=16,
+                num_iters=3, use_mlp=True)),
+        decoder=dict(type='PatchMLPDecoder', slot_dim=16, out_channels=48,
+                     num_patches=64, hidden_dims=(32, 32)),
+        losses=[dict(type='FeatureReconstructionLoss')])
+
+
+def test_dinosaur_images_and_one_frame_clips():
+    torch.manual_seed(0)
+    model = MODELS.build(dinosaur_cfg())
+    model.init_weights()
+    images = clip(batch=2, frames=1)[:, 0]
+    slot_init = torch.randn(2, 4, 16)
+    out = model(images, mode='tensor', slot_init=slot_init)
+    assert out['slots'].shape == (2, 4, 16)
+    assert out['masks'].shape == (2, 4, 64)
+    assert out['reconstruction'].shape == (2, 64, 48)
+    as_clips = model(images[:, None], mode='tensor', slot_init=slot_init)
+    torch.testing.assert_close(as_clips['masks'][:, 0], out['masks'])
+    losses = model(images, mode='loss', slot_init=slot_init)
+    assert set(losses) == {'loss_reconstruction'}
+    losses['loss_reconstruction'].backward()
+    with pytest.raises(ValueError, match='image model'):
+        model(clip(batch=1, frames=2), mode='tensor')
+
+
+def test_dinosaur_predicts_every_frame_as_an_image():
+    torch.manual_seed(0)
+    model = MODELS.build(dinosaur_cfg()).eval()
+    video = clip(batch=1, frames=3)[0]
+    sample = predict(model, video)
+    assert sample.pred_slot_masks.shape == (3, 4, 8, 8)
+    model.test_clip_len = 1
+    one_by_one = predict(model, video)
+    # frame 0 gets the same draw either way; frames are independent
+    torch.testing.assert_close(one_by_one.pred_slot_masks[0],
+                               sample.pred_slot_masks[0])
