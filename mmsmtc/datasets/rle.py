@@ -5,7 +5,8 @@ alternating 0s and 1s, starting with 0s. ``counts`` is either the list of
 run lengths (uncompressed RLE) or a string (compressed RLE, pycocotools'
 ``rleToString``): each run length is stored as 5-bit groups in characters
 ``48 + group`` (bit 5 = more groups follow, bit 4 of the last group = sign),
-and from the third run on as the difference to the run two places before.
+and from the fourth run on as the difference to the run two places
+before.
 """
 from typing import List, Sequence, Union
 

@@ -117,6 +117,7 @@ def list_shard_samples(shard: PathLike) -> List[ShardSample]:
     shard = str(shard)
     samples: List[ShardSample] = []
     seen = set()
+    file_size = os.path.getsize(shard)
     try:
         with tarfile.open(shard, mode='r:') as archive:
             for member in archive:
@@ -130,6 +131,10 @@ def list_shard_samples(shard: PathLike) -> List[ShardSample]:
                             f'consecutive (member {member.name!r})')
                     seen.add(key)
                     samples.append(ShardSample(shard, key, {}))
+                if member.offset_data + member.size > file_size:
+                    raise ShardFormatError(
+                        f'{shard}: member {member.name!r} is truncated (the '
+                        'file ends inside it)')
                 if field in samples[-1].fields:
                     raise ShardFormatError(
                         f'{shard}: member {member.name!r} appears twice')
@@ -139,10 +144,28 @@ def list_shard_samples(shard: PathLike) -> List[ShardSample]:
     except tarfile.ReadError as error:
         raise ShardFormatError(f'{shard}: not a readable uncompressed tar '
                                f'({error})') from error
-    if end > os.path.getsize(shard):
-        raise ShardFormatError(f'{shard}: truncated (the last member ends '
-                               'after the end of the file)')
+    _check_end_of_archive(shard, end, samples)
     return samples
+
+
+def _check_end_of_archive(shard: str, end: int,
+                          samples: List[ShardSample]) -> None:
+    """After the last member a tar holds only zero blocks (at least two);
+    anything else is a truncated or corrupt member header, which
+    ``tarfile`` takes for the end of the archive."""
+    last = f'after sample {samples[-1].key!r}' if samples else 'at the start'
+    with open(shard, 'rb') as file:
+        file.seek(end)
+        zeros = 0
+        for block in iter(lambda: file.read(1 << 16), b''):
+            if block.count(0) != len(block):
+                raise ShardFormatError(
+                    f'{shard}: unreadable data {last} (a truncated or corrupt '
+                    'member header)')
+            zeros += len(block)
+    if zeros < 2 * tarfile.BLOCKSIZE:
+        raise ShardFormatError(f'{shard}: truncated {last} (no end-of-archive '
+                               'blocks)')
 
 
 class NpyHeader(NamedTuple):

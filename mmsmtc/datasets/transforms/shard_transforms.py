@@ -223,7 +223,7 @@ def segmentations_to_ids(segmentations: np.ndarray, layout: str,
             raise ShardFormatError(f'{where}: MOVi ids must lie in '
                                    f'[0, {VOID_ID - 1}]')
         return ids.astype(np.uint8), 0
-    channels = segmentations[:, None] if layout == 'coco' else \
+    channels = segmentations[None] if layout == 'coco' else \
         np.moveaxis(segmentations, -1, 1)
     if channels.shape[1] >= VOID_ID:
         raise ShardFormatError(f'{where}: {channels.shape[1]} instances, '
