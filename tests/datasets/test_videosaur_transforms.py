@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from mmengine.dataset import Compose
 
 from mmsmtc.datasets import ShardWriter, VideoShardDataset
 from mmsmtc.datasets.shards import ShardFormatError
