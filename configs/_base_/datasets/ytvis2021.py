@@ -56,7 +56,6 @@ test_dataloader = dict(
         data_root=data_root,
         shards='ytvis-validation-{000000..000029}.tar',
         chunk_len=6,
-        official_partial_scoring=None,
         test_mode=True,
         pipeline=test_pipeline))
 test_evaluator = dict(type='ObjectDiscoveryMetric', ignore_background=True)
