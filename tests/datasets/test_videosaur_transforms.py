@@ -172,7 +172,8 @@ def test_training_pipelines_are_seeded_and_clip_consistent(tmp_path):
     starts, flips = set(), set()
     for packed in first:
         meta = packed['data_samples'].metainfo
-        start = meta['frame_indices'][0] if 'frame_indices' in meta else None
+        start = meta['frame_indices'][0]
+        assert meta['frame_indices'] == list(range(start, start + 4))
         assert packed['inputs'].shape == (4, 3, 8, 8)
         x1, y1, x2, y2 = meta['crop_bbox']
         assert y1 == 0 and x2 - x1 == 8
@@ -185,7 +186,7 @@ def test_training_pipelines_are_seeded_and_clip_consistent(tmp_path):
             s for s in (0, 4, 8) if np.allclose(
                 clip, resized[s:s + 4, :, x1:x2], atol=1e-6)
         ]
-        assert len(matches) == 1, start
-        starts.add(matches[0])
+        assert matches == [start]
+        starts.add(start)
         flips.add(meta['flip'])
     assert flips == {True, False} and len(starts) > 1

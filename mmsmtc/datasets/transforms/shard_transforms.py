@@ -102,6 +102,7 @@ class SampleAlignedChunk(BaseTransform):
 
     Added Keys:
         - frame_range (tuple[int, int]): ``(start, stop)``.
+        - frame_indices (list[int]): ``start .. stop - 1``.
 
     Args:
         chunk_len (int): Frames per chunk (VideoSAUR: 4).
@@ -120,6 +121,7 @@ class SampleAlignedChunk(BaseTransform):
                              f'chunk of {self.chunk_len}')
         start = int(np.random.randint(num_chunks)) * self.chunk_len
         results['frame_range'] = (start, start + self.chunk_len)
+        results['frame_indices'] = list(range(start, start + self.chunk_len))
         return results
 
     def __repr__(self) -> str:
