@@ -11,18 +11,19 @@ videos each, key = the video id):
   with ``nearest-exact``, the long side ``floor(long / short * 320)``;
   the official round trip ``uint8 / 255 -> resize -> (x * 255).byte()``
   is kept bit for bit.
-- ``segmentations.npy``: ``(F, H, W, n)`` uint8, channel ``i`` the category
-  id of the ``i``-th non-crowd annotation of the video (``instances.json``
-  order) where its mask is set, 0 elsewhere and in frames without a mask;
-  ``(F, H, W, 1)`` zeros for a video without annotations; resized like
-  the frames (``nearest-exact``).
+- ``segmentations.npy`` (validation only, as the official data README's
+  ``--only-videos`` for training): ``(F, H, W, n)`` uint8, channel ``i``
+  the category id of the ``i``-th non-crowd annotation of the video
+  (``instances.json`` order) where its mask is set, 0 elsewhere and in
+  frames without a mask; ``(F, H, W, 1)`` zeros for a video without
+  annotations; resized like the frames (``nearest-exact``).
 
 Masks are COCO RLE, uncompressed (``counts`` a list) or compressed
 (:mod:`mmsmtc.datasets.rle`); polygons are refused.
 """
 import json
 from pathlib import Path
-from typing import Dict, Iterator, List, Sequence, Tuple, Union
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -187,34 +188,46 @@ def resize_short_side_nearest(array: np.ndarray, short_side: int,
     return resized.permute(0, 2, 3, 1).contiguous().numpy()
 
 
-def iter_split_samples(instances: dict, frame_root: Union[str, Path],
-                       split: str, short_side: int = 320
+def iter_split_samples(instances: dict,
+                       frame_root: Union[str, Path],
+                       split: str,
+                       short_side: int = 320,
+                       with_masks: bool = True
                        ) -> Iterator[Tuple[str, Dict[str, np.ndarray]]]:
     """``(key, {'video': ..., 'segmentations': ...})`` of every video of a
-    split, in VideoSAUR's order."""
+    split, in VideoSAUR's order (no ``segmentations`` without
+    ``with_masks``)."""
     annotations = video_annotations(instances)
     for video in split_videos(instances, split):
-        frames = read_video_frames(video, frame_root)
-        masks = video_segmentations(video, annotations.get(video['id'], []))
-        yield str(video['id']), dict(
-            video=resize_short_side_nearest(frames, short_side, True),
-            segmentations=resize_short_side_nearest(masks, short_side,
-                                                    False))
+        fields = dict(video=resize_short_side_nearest(
+            read_video_frames(video, frame_root), short_side, True))
+        if with_masks:
+            masks = video_segmentations(video,
+                                        annotations.get(video['id'], []))
+            fields['segmentations'] = resize_short_side_nearest(
+                masks, short_side, False)
+        yield str(video['id']), fields
 
 
 def write_ytvis_split(instances: dict, frame_root: Union[str, Path],
                       out_dir: Union[str, Path], split: str,
                       short_side: int = 320,
-                      per_shard: int = None) -> List[str]:
+                      per_shard: Optional[int] = None,
+                      with_masks: Optional[bool] = None) -> List[str]:
     """Write one split's shards ``out_dir/ytvis-<split>-NNNNNN.tar``.
+
+    ``with_masks`` defaults to the official choice: masks for the
+    validation split only.
 
     Returns:
         list[str]: The shards written.
     """
     per_shard = per_shard or VIDEOS_PER_SHARD[split]
+    if with_masks is None:
+        with_masks = split == 'validation'
     pattern = str(Path(out_dir) / f'ytvis-{split}-%06d.tar')
     with ShardWriter(pattern, per_shard) as writer:
         for key, fields in iter_split_samples(instances, frame_root, split,
-                                              short_side):
+                                              short_side, with_masks):
             writer.write(key, fields)
     return writer.paths

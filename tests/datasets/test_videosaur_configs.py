@@ -74,7 +74,8 @@ def test_benchmark_test_configs(config_tree, name):
     assert dataset.get('official_partial_scoring') is None
     assert cfg.test_cfg.type == 'VideoTestLoop'
     assert cfg.test_evaluator == dict(type='ObjectDiscoveryMetric',
-                                      ignore_background=True)
+                                      ignore_background=True,
+                                      collect_device='cpu')
     resize = [t for t in dataset.pipeline if t.type == 'ClipBicubicResize']
     input_size = 518 if '518' in name else 224
     assert resize == [dict(type='ClipBicubicResize', size=input_size,

@@ -175,11 +175,25 @@ def test_prepare_ytvis2021_tool(tmp_path, monkeypatch):
         assert stored.shape == (3, 6, 10, 3)
         np.testing.assert_array_equal(stored, official_resize(frames, 6,
                                                               True))
+        if sample in train:  # videos only, as the official training data
+            assert list(sample.fields) == ['video']
+            continue
         expected = np.stack(masks[video['id']], -1) if video['id'] in \
             masks else np.zeros((3, 12, 20, 1), np.uint8)
         np.testing.assert_array_equal(read_npy_member(sample,
                                                       'segmentations'),
                                       official_resize(expected, 6, False))
+    # Masks of every kind: the training videos with masks.
+    (with_masks, ) = ytvis_shards.write_ytvis_split(
+        instances, tmp_path / 'raw' / 'train' / 'JPEGImages',
+        tmp_path / 'masks', 'train', 6, per_shard=4, with_masks=True)
+    for sample in index_shards([with_masks]):
+        video_id = int(sample.key)
+        expected = np.stack(masks[video_id], -1) if video_id in masks \
+            else np.zeros((3, 12, 20, 1), np.uint8)
+        np.testing.assert_array_equal(
+            read_npy_member(sample, 'segmentations'),
+            official_resize(expected, 6, False))
     # Category ids as values, the crowd object left out, the absent frame
     # empty.
     segmentations = read_npy_member(val[0], 'segmentations')

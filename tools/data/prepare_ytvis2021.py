@@ -11,10 +11,11 @@ RAW is the unpacked official download: ``RAW/train/instances.json`` and
 ``RAW/train/JPEGImages/<video>/<frame>.jpg``. VideoSAUR's validation split is
 the last 300 videos of the official training set (``instances.json`` order),
 its training split the other 2,685 (see mmsmtc/datasets/ytvis_shards.py).
-Writes ``OUT/ytvis-train-NNNNNN.tar`` (32 videos each) and
-``OUT/ytvis-validation-NNNNNN.tar`` (10 each) with ``<id>.video.npy`` and
-``<id>.segmentations.npy``, frames and masks resized to short side 320
-(nearest-exact). Check the result with tools/data/check_videosaur_shards.py.
+Writes ``OUT/ytvis-train-NNNNNN.tar`` (32 videos each, ``<id>.video.npy``;
+the official ``--only-videos``) and ``OUT/ytvis-validation-NNNNNN.tar`` (10
+each, also ``<id>.segmentations.npy``), frames and masks resized to short
+side 320 (nearest-exact). Check the result with
+tools/data/check_videosaur_shards.py.
 """
 import argparse
 import time

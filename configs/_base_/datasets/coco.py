@@ -51,4 +51,7 @@ test_dataloader = dict(
         frames_field='image',
         test_mode=True,
         pipeline=test_pipeline))
-test_evaluator = dict(type='ObjectDiscoveryMetric', ignore_background=True)
+test_evaluator = dict(
+    type='ObjectDiscoveryMetric',
+    ignore_background=True,
+    collect_device='cpu')

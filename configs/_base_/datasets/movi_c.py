@@ -54,4 +54,7 @@ test_dataloader = dict(
         test_mode=True,
         pipeline=test_pipeline))
 # Background (id 0) is not an object: FG-ARI; mBO over the objects.
-test_evaluator = dict(type='ObjectDiscoveryMetric', ignore_background=True)
+test_evaluator = dict(
+    type='ObjectDiscoveryMetric',
+    ignore_background=True,
+    collect_device='cpu')

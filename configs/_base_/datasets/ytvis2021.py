@@ -58,4 +58,7 @@ test_dataloader = dict(
         chunk_len=6,
         test_mode=True,
         pipeline=test_pipeline))
-test_evaluator = dict(type='ObjectDiscoveryMetric', ignore_background=True)
+test_evaluator = dict(
+    type='ObjectDiscoveryMetric',
+    ignore_background=True,
+    collect_device='cpu')
