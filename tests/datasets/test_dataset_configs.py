@@ -64,6 +64,8 @@ def test_synthetic_configs_load_the_synthetic_set(tmp_path):
     generate_synthetic_benchmark(tmp_path, num_train=1, num_val=1,
                                  num_frames=6, size=(32, 48))
     for path in sorted(CONFIG_DIR.glob('synthetic_*.py')):
+        if path.name == 'synthetic_movi.py':
+            continue  # shards of make_synthetic_movi.py, tested with them
         dataloader_cfg = copy.deepcopy(_dataloader(Config.fromfile(path)))
         dataset = dataloader_cfg.dataset
         dataset.data_root = dataset.data_root.replace(

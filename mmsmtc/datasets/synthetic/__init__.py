@@ -18,6 +18,7 @@ from .benchmark import (DEFAULT_NUM_FRAMES, DEFAULT_NUM_TRAIN, DEFAULT_NUM_VAL,
                         DEFAULT_SEED, DEFAULT_SIZE,
                         generate_synthetic_benchmark, parse_size,
                         render_synthetic_video)
+from .movi_shards import write_synthetic_movi_shards
 from .render import RenderedVideo, render_video
 from .sampling import sample_scene
 
@@ -25,5 +26,5 @@ __all__ = [
     'DEFAULT_NUM_FRAMES', 'DEFAULT_NUM_TRAIN', 'DEFAULT_NUM_VAL',
     'DEFAULT_SEED', 'DEFAULT_SIZE', 'RenderedVideo',
     'generate_synthetic_benchmark', 'parse_size', 'render_synthetic_video',
-    'render_video', 'sample_scene'
+    'render_video', 'sample_scene', 'write_synthetic_movi_shards'
 ]

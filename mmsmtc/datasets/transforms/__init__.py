@@ -1,10 +1,16 @@
 from .clip_transforms import ClipRandomFlip, ClipRandomResizedCrop, ClipResize
 from .formatting import PackClipInputs, PackVideoInputs
-from .loading import (LoadClipFrames, LoadJHMDBKeypoints,
-                      LoadVideoAnnotations, LoadVideoFrames)
+from .loading import (LoadClipFrames, LoadJHMDBKeypoints, LoadVideoAnnotations,
+                      LoadVideoFrames)
+from .shard_transforms import (ClipBicubicResize, ClipCenterFullCrop,
+                               ClipRandomSquareCrop, LoadShardSample,
+                               PackShardVideoInputs, SampleAlignedChunk,
+                               ShardSegmentationsToIds)
 
 __all__ = [
     'ClipRandomFlip', 'ClipRandomResizedCrop', 'ClipResize', 'PackClipInputs',
     'PackVideoInputs', 'LoadClipFrames', 'LoadJHMDBKeypoints',
-    'LoadVideoAnnotations', 'LoadVideoFrames'
+    'LoadVideoAnnotations', 'LoadVideoFrames', 'ClipBicubicResize',
+    'ClipCenterFullCrop', 'ClipRandomSquareCrop', 'LoadShardSample',
+    'PackShardVideoInputs', 'SampleAlignedChunk', 'ShardSegmentationsToIds'
 ]

@@ -8,11 +8,13 @@ from .selection import rank_tracks, render_id_maps, track_selection_scores
 from .single_object import (FOREGROUND_RULES, SingleObjectPostProcessor,
                             foreground_from_tracks,
                             oracle_best_track_foreground)
+from .slot_argmax import SlotArgmaxPostProcessor
 
 __all__ = [
     'BACKGROUND_RULES', 'DiscoveredObjects', 'DiscoveryInputs',
     'FOREGROUND_RULES', 'ObjectDiscoveryPostProcessor', 'SLOT_FIELDS',
-    'SingleObjectPostProcessor', 'TrackLinker', 'VideoCandidates',
+    'SingleObjectPostProcessor', 'SlotArgmaxPostProcessor', 'TrackLinker',
+    'VideoCandidates',
     'background_groups', 'check_discovery_inputs', 'extract_candidates',
     'foreground_from_tracks', 'oracle_best_track_foreground',
     'pairwise_label_iou', 'rank_tracks', 'render_id_maps',
