@@ -1,7 +1,6 @@
 """The VideoSAUR / DINOSAUR learning-rate schedule."""
 import pytest
 import torch
-from mmengine.optim import OptimWrapper
 
 from mmsmtc.engine.schedulers import (ExpDecayWithWarmupLR,
                                       exp_decay_with_warmup_factor)
@@ -33,9 +32,8 @@ def test_scheduler_sets_the_factor_of_each_step():
         param.grad = torch.zeros(1)
     optimizer = torch.optim.Adam([dict(params=[params[0]], lr=4e-4),
                                   dict(params=[params[1]], lr=1e-4)])
-    wrapper = OptimWrapper(optimizer)
     scheduler = PARAM_SCHEDULERS.build(
-        dict(type='ExpDecayWithWarmupLR', optimizer=wrapper, warmup_steps=4,
+        dict(type='ExpDecayWithWarmupLR', optimizer=optimizer, warmup_steps=4,
              decay_steps=12, by_epoch=False))
     assert isinstance(scheduler, ExpDecayWithWarmupLR)
     for step in range(20):
