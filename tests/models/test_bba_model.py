@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from mmsmtc.models.algorithms.bba import key_frame_indices
+from mmsmtc.models.backbones.pos_embed import interpolate_pos_embed_dino
 from mmsmtc.models.heads import SpatioTemporalBlock, head_averaged_attention
 from mmsmtc.models.losses import (BbAMotionConsistencyLoss,
                                   BbASemanticConsistencyLoss)
@@ -254,3 +255,28 @@ def test_converter_refuses_other_checkpoints():
     del state['temporal_transformer.0.norm1.weight']
     with pytest.raises(ConversionError, match='missing keys'):
         convert_state_dict(state)
+
+
+def test_vit_forward_with_cls():
+    vit = MODELS.build(
+        dict(type='VisionTransformer',
+             arch=dict(patch_size=8, embed_dim=32, depth=2, num_heads=4),
+             out_types=('tokens', 'keys'), pretrain_img_size=64))
+    images = torch.randn(2, 3, 32, 48)
+    maps, cls_token = vit.forward_with_cls(images)
+    plain = vit(images)
+    assert all(torch.equal(a, b) for a, b in zip(maps, plain))
+    assert cls_token.shape == (2, 32)
+    # the cls entry of the last block's output: the same block run by hand
+    tokens = vit.patch_embed(images)
+    tokens = torch.cat([vit.cls_token.expand(2, -1, -1), tokens], 1)
+    tokens = tokens + interpolate_pos_embed_dino(vit.pos_embed, 4, 6)
+    for block in vit.blocks:
+        tokens = block(tokens)
+    assert torch.allclose(cls_token, tokens[:, 0], atol=1e-5)
+    keys_only = MODELS.build(
+        dict(type='VisionTransformer',
+             arch=dict(patch_size=8, embed_dim=32, depth=2, num_heads=4),
+             out_types=('keys', ), pretrain_img_size=64))
+    with pytest.raises(ValueError, match='tokens'):
+        keys_only.forward_with_cls(images)

@@ -46,7 +46,7 @@ import torch
 #: Candidate rows whose distance rows one leader-pass step computes at once.
 LEADER_BLOCK = 32
 #: Neighbourhood density below which the smoothing uses a sparse product.
-SPARSE_DENSITY = 0.05
+SPARSE_DENSITY = 0.02
 #: Level-2 passes at most (the official ``num_iter``).
 MAX_PASSES = 10000
 
@@ -107,7 +107,7 @@ def smooth_by_neighbourhood(rows: torch.Tensor, tau: float,
     else:
         summed = neighbours @ rows
     del neighbours
-    return summed / summed.sum(dim=1, keepdim=True)
+    return summed.div_(summed.sum(dim=1, keepdim=True))
 
 
 def leader_pass(rows: torch.Tensor,

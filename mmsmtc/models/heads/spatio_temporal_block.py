@@ -130,21 +130,34 @@ class SpatioTemporalBlock(nn.Module):
         return heads[0], heads[1]
 
 
-def head_averaged_attention(queries: torch.Tensor, keys: torch.Tensor,
-                            scale: float) -> torch.Tensor:
-    """``mean_h softmax(q_h k_h^T * scale)``, one head at a time.
+#: Elements of the ``(heads, rows, m)`` logits computed at once by
+#: :func:`head_averaged_attention` (256 MiB in float32).
+ATTENTION_CHUNK_ELEMENTS = 2**26
+
+
+def head_averaged_attention(
+        queries: torch.Tensor,
+        keys: torch.Tensor,
+        scale: float,
+        chunk_elements: int = ATTENTION_CHUNK_ELEMENTS) -> torch.Tensor:
+    """``mean_h softmax(q_h k_h^T * scale)``, a chunk of rows at a time.
 
     Args:
         queries: ``(heads, n, d)``.
         keys: ``(heads, m, d)``.
         scale: Logit scale.
+        chunk_elements: Most elements of one chunk's ``(heads, rows, m)``
+            logits (bounds the memory besides the ``(n, m)`` output).
 
     Returns:
-        Tensor: ``(n, m)`` rows summing to 1 (memory: two ``(n, m)``
-        buffers, not ``heads`` of them).
+        Tensor: ``(n, m)`` rows summing to 1.
     """
-    total = None
-    for query, key in zip(queries, keys):
-        probabilities = ((query @ key.T) * scale).softmax(dim=-1)
-        total = probabilities if total is None else total.add_(probabilities)
-    return total.div_(len(queries))
+    heads, rows, _ = queries.shape
+    width = keys.shape[1]
+    step = max(1, chunk_elements // max(1, heads * width))
+    output = queries.new_empty((rows, width))
+    keys_t = keys.transpose(1, 2)
+    for start in range(0, rows, step):
+        logits = torch.bmm(queries[:, start:start + step], keys_t) * scale
+        output[start:start + step] = logits.softmax(dim=-1).mean(dim=0)
+    return output
