@@ -11,6 +11,7 @@ from mmengine.config import Config
 from mmsmtc.datasets import sample_clip_indices
 from mmsmtc.models.discovery import ObjectDiscoveryPostProcessor
 from mmsmtc.registry import MODELS
+from mmsmtc.structures import VideoDataSample
 from mmsmtc.utils import register_all_modules
 
 register_all_modules()
@@ -107,3 +108,27 @@ def test_bba_clip_sampling():
     assert short[1] - short[0] == 1  # stride lowered: [2, 2] holds one
     with pytest.raises(ValueError, match='sampling'):
         sample_clip_indices(10, 3, 2, rng, sampling='other')
+
+
+def test_tiny_discovery_segmentor_end_to_end():
+    """The tiny synthetic test config on a random video: a whole-video clip
+    through the clustering and the post-processor, at most 20 ids that are
+    the clusters (video-level)."""
+    cfg = Config.fromfile(
+        str(CONFIGS / 'bba_test' /
+            'discovery_bba-vit-tiny_synthetic-davis17-unsup.py'))
+    segmentor = MODELS.build(cfg.model)
+    segmentor.init_weights()
+    with torch.no_grad():  # peaked attention: several clusters
+        segmentor.model.head.attn.qkv.weight.normal_(0, 0.5)
+    segmentor.eval()
+    rng = np.random.default_rng(0)
+    frames = rng.integers(0, 256, size=(5, 48, 80, 3), dtype=np.uint8)
+    sample = VideoDataSample(metainfo=dict(video_name='v', ori_shape=(48,
+                                                                      80)))
+    (result, ) = segmentor.predict([frames], [sample])
+    clusters = result.pred_slot_masks
+    assert clusters.shape[0] == 5 and clusters.shape[2:] == (8, 14)
+    assert torch.equal(clusters.sum(1), torch.ones(5, 8, 14))
+    assert result.pred_masks.shape == (5, 48, 80)
+    assert 1 <= result.pred_masks.max() <= 20
