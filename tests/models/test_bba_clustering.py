@@ -147,10 +147,13 @@ def test_windowed_reading_equals_whole_matrix():
         calls.append((start, stop))
         return attention[start * 6:stop * 6]
 
-    ids = cluster_attention_windows(read, 7)
+    ids = cluster_attention_windows(read, 7, cache_bytes=0)
     assert torch.equal(
         ids, kl_hierarchical_clustering(attention, 7, normalize_rows=False))
-    assert calls == [(0, 3), (3, 6), (6, 7)] * 2
+    assert calls == [(0, 3), (3, 6), (6, 7)] * 2  # read again to assign
+    calls.clear()
+    assert torch.equal(cluster_attention_windows(read, 7), ids)
+    assert calls == [(0, 3), (3, 6), (6, 7)]  # small enough: kept
 
 
 def test_first_appearance_numbering():

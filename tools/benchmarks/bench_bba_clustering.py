@@ -203,7 +203,7 @@ def parse_args(argv=None):
     parser.add_argument('--objects', type=int, default=6)
     parser.add_argument('--noise', type=float, default=1.0,
                         help='feature noise relative to the embeddings')
-    parser.add_argument('--feature-scale', type=float, default=0.35,
+    parser.add_argument('--feature-scale', type=float, default=0.8,
                         help='scale of the query/key features')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--threads', type=int, default=0,

@@ -49,6 +49,9 @@ LEADER_BLOCK = 32
 SPARSE_DENSITY = 0.02
 #: Level-2 passes at most (the official ``num_iter``).
 MAX_PASSES = 10000
+#: Bytes of window rows kept from level 1 for the assignment instead of
+#: reading them again (the whole video's rows, or none).
+ROW_CACHE_BYTES = 2**30
 
 
 def _log(probabilities: torch.Tensor, eps: Optional[float]) -> torch.Tensor:
@@ -207,12 +210,16 @@ def cluster_attention_windows(read_rows: Callable[[int, int], torch.Tensor],
                               tau: float = 1.0,
                               window: int = 3,
                               eps: Optional[float] = None,
-                              max_passes: int = MAX_PASSES) -> torch.Tensor:
+                              max_passes: int = MAX_PASSES,
+                              cache_bytes: int = ROW_CACHE_BYTES
+                              ) -> torch.Tensor:
     """The two-level clustering, reading the rows one window at a time.
 
-    Memory holds one window's rows (and the centroids), never the whole
+    Memory holds one window's rows (and the centroids), not the whole
     ``(T * N, M)`` matrix: ``read_rows`` is called twice per window (level 1
-    and the assignment), as in the official memory-efficient path.
+    and the assignment), as in the official memory-efficient path -- unless
+    all the rows together take at most ``cache_bytes``, which are then kept
+    from level 1 (same values, computed once).
 
     Args:
         read_rows: ``(start, stop)`` frame range -> its ``((stop - start) *
@@ -222,6 +229,7 @@ def cluster_attention_windows(read_rows: Callable[[int, int], torch.Tensor],
         window: Frames per level-1 window (official ``ts``, 3).
         eps: See :func:`symmetric_kl` (None: official, no epsilon).
         max_passes: Most level-2 passes.
+        cache_bytes: Most bytes of rows kept for the assignment.
 
     Returns:
         Tensor: ``(T * N,)`` int64 cluster ids numbered ``0..K-1`` in order
@@ -231,19 +239,22 @@ def cluster_attention_windows(read_rows: Callable[[int, int], torch.Tensor],
         raise ValueError(f'num_frames must be >= 1, got {num_frames}')
     if window < 1:
         raise ValueError(f'window must be >= 1, got {window}')
-    starts = range(0, num_frames, window)
-    level_one = []
-    for start in starts:
-        rows = read_rows(start, min(start + window, num_frames))
+    windows = [(start, min(start + window, num_frames))
+               for start in range(0, num_frames, window)]
+    level_one, cached, cached_bytes = [], [], 0
+    for start, stop in windows:
+        rows = read_rows(start, stop)
+        cached_bytes += rows.numel() * rows.element_size()
+        cached = cached + [rows] if cached_bytes <= cache_bytes else []
         smoothed = smooth_by_neighbourhood(rows, tau, eps)
         del rows
         level_one.append(leader_pass(smoothed, tau, eps))
         del smoothed
     centroids = merge_centroids(torch.cat(level_one), tau, eps, max_passes)
     labels = [
-        nearest_centroid(centroids,
-                         read_rows(start, min(start + window, num_frames)),
-                         eps) for start in starts
+        nearest_centroid(
+            centroids, cached[index] if cached else read_rows(start, stop),
+            eps) for index, (start, stop) in enumerate(windows)
     ]
     return first_appearance_ids(torch.cat(labels))
 
