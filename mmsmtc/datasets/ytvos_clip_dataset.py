@@ -9,7 +9,6 @@ from mmengine.logging import print_log
 from mmsmtc.registry import DATASETS
 from .video_listing import list_frame_files
 
-
 #: Clip samplers of the official training loaders (see
 #: :func:`sample_clip_indices`).
 CLIP_SAMPLING = ('smtc', 'bba')
