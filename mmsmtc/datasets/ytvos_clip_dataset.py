@@ -9,9 +9,13 @@ from mmengine.logging import print_log
 from mmsmtc.registry import DATASETS
 from .video_listing import list_frame_files
 
+#: Clip samplers of the official training loaders (see
+#: :func:`sample_clip_indices`).
+CLIP_SAMPLING = ('smtc', 'bba')
+
 
 def sample_clip_indices(num_video_frames: int, num_frames: int, gap: int,
-                        rng=np.random) -> List[int]:
+                        rng=np.random, sampling: str = 'smtc') -> List[int]:
     """Sample the frame positions of one clip, as the official SMTC does.
 
     Reproduces ``Dataloader.__getitem__`` of ``shvdiwnkozbw/SMTC``
@@ -24,6 +28,12 @@ def sample_clip_indices(num_video_frames: int, num_frames: int, gap: int,
     still too short would crash there (or, from stride 1, repeat one frame),
     here the stride keeps decreasing, down to 1, instead.
 
+    ``sampling='bba'`` follows Betrayed by Attention's loader
+    (``shvdiwnkozbw/SSL-UVOS`` ``src/data.py``) instead: the centre is drawn
+    from ``[g * (T // 2), L - g * (T // 2) - 1]`` (for its T = 3:
+    ``c - g, c, c + g`` with ``c`` in ``[g, L - g - 1]``), the stride being
+    lowered by one while that range holds fewer than two positions.
+
     Args:
         num_video_frames: ``L``, frames in the video.
         num_frames: ``T``, frames per clip.
@@ -31,6 +41,7 @@ def sample_clip_indices(num_video_frames: int, num_frames: int, gap: int,
         rng: A ``numpy.random`` module or ``RandomState`` offering
             ``randint``; the global NumPy RNG (seeded per worker by
             MMEngine's ``randomness`` setting) by default.
+        sampling: ``'smtc'`` (default) or ``'bba'``.
 
     Returns:
         list[int]: ``T`` increasing frame positions in ``[0, L)``.
@@ -39,6 +50,11 @@ def sample_clip_indices(num_video_frames: int, num_frames: int, gap: int,
         ValueError: If even stride 1 does not fit
             (``L < 2 * (T // 2) + 1``).
     """
+    if sampling not in CLIP_SAMPLING:
+        raise ValueError(f'sampling must be one of {CLIP_SAMPLING}, got '
+                         f'{sampling!r}')
+    if sampling == 'bba':
+        return _sample_bba_clip(num_video_frames, num_frames, gap, rng)
     low = (gap * num_frames) // 2
     stride = gap - 1 if low >= num_video_frames - low - 1 and gap > 1 else gap
     while stride >= 1:
@@ -54,10 +70,26 @@ def sample_clip_indices(num_video_frames: int, num_frames: int, gap: int,
         f'{num_frames} frames (needs {min_video_frames(num_frames)})')
 
 
-def min_video_frames(num_frames: int) -> int:
+def _sample_bba_clip(num_video_frames: int, num_frames: int, gap: int,
+                     rng) -> List[int]:
+    """Betrayed by Attention's clip positions (see
+    :func:`sample_clip_indices`)."""
+    half = num_frames // 2
+    for stride in range(gap, 0, -1):
+        low, high = stride * half, num_video_frames - stride * half - 1
+        if low < high:
+            centre = int(rng.randint(low, high + 1))
+            return [centre + stride * (i - half) for i in range(num_frames)]
+    raise ValueError(
+        f'a video of {num_video_frames} frames is too short for a clip of '
+        f'{num_frames} frames (needs {min_video_frames(num_frames, "bba")})')
+
+
+def min_video_frames(num_frames: int, sampling: str = 'smtc') -> int:
     """Fewest frames a video needs for a clip of ``num_frames`` at stride 1:
-    ``2 * (num_frames // 2) + 1``."""
-    return 2 * (num_frames // 2) + 1
+    ``2 * (num_frames // 2) + 1``, one more with ``sampling='bba'`` (its
+    centre range must hold two positions)."""
+    return 2 * (num_frames // 2) + 1 + int(sampling == 'bba')
 
 
 @DATASETS.register_module()
@@ -76,6 +108,7 @@ class YTVOSClipDataset(BaseDataset):
         data_root: The YTVOS folder.
         num_frames: Frames per clip (SMTC: 4).
         gap: Temporal stride (SMTC: 4).
+        sampling: ``'smtc'`` or ``'bba'`` (:func:`sample_clip_indices`).
         data_prefix: ``dict(img=...)``, the frame folder.
         **kwargs: Other :class:`mmengine.dataset.BaseDataset` arguments.
 
@@ -94,13 +127,18 @@ class YTVOSClipDataset(BaseDataset):
                  data_root: str,
                  num_frames: int = 4,
                  gap: int = 4,
+                 sampling: str = 'smtc',
                  data_prefix=None,
                  **kwargs) -> None:
         if num_frames < 1 or gap < 1:
             raise ValueError(f'num_frames and gap must be >= 1, got '
                              f'{num_frames} and {gap}')
+        if sampling not in CLIP_SAMPLING:
+            raise ValueError(f'sampling must be one of {CLIP_SAMPLING}, got '
+                             f'{sampling!r}')
         self.num_frames = num_frames
         self.gap = gap
+        self.sampling = sampling
         super().__init__(
             data_root=data_root,
             data_prefix=data_prefix or dict(img='train/JPEGImages'),
@@ -112,9 +150,10 @@ class YTVOSClipDataset(BaseDataset):
             raise FileNotFoundError(
                 f'{frame_root}: YouTube-VOS frame folder does not exist')
         data_list, too_short = [], []
+        needed = min_video_frames(self.num_frames, self.sampling)
         for video_dir in sorted(p for p in frame_root.iterdir() if p.is_dir()):
             frames = list_frame_files(video_dir, ('.jpg', '.jpeg'))
-            if len(frames) < min_video_frames(self.num_frames):
+            if len(frames) < needed:
                 too_short.append(video_dir.name)
                 continue
             data_list.append(
@@ -123,13 +162,13 @@ class YTVOSClipDataset(BaseDataset):
         if too_short:
             print_log(
                 f'{frame_root}: dropped {len(too_short)} videos with fewer '
-                f'than {min_video_frames(self.num_frames)} frames: '
+                f'than {needed} frames: '
                 f'{too_short[:10]}',
                 logger='current', level=30)
         if not data_list:
             raise ValueError(
                 f'{frame_root}: no video with at least '
-                f'{min_video_frames(self.num_frames)} frames')
+                f'{needed} frames')
         return data_list
 
     def get_data_info(self, idx: int) -> dict:
@@ -137,7 +176,8 @@ class YTVOSClipDataset(BaseDataset):
         info = super().get_data_info(idx)
         video_frame_paths = info.pop('video_frame_paths')
         indices = sample_clip_indices(
-            len(video_frame_paths), self.num_frames, self.gap)
+            len(video_frame_paths), self.num_frames, self.gap,
+            sampling=self.sampling)
         info['frame_indices'] = indices
         info['frame_paths'] = [video_frame_paths[i] for i in indices]
         info['frame_names'] = [Path(p).stem for p in info['frame_paths']]

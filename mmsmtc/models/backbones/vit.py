@@ -377,6 +377,26 @@ class VisionTransformer(KeyMappedBackbone):
         return tuple(
             self._patch_map(outputs[name], grid) for name in self.out_types)
 
+    def forward_with_cls(
+            self, images: torch.Tensor
+    ) -> Tuple[Tuple[torch.Tensor, ...], torch.Tensor]:
+        """:meth:`forward` that also returns the last block's output cls
+        token ``(N, C)`` (after the final norm only with ``final_norm``),
+        which Betrayed by Attention's training puts before each frame's
+        keys. Needs ``'tokens'`` in ``out_types`` (the full last block)."""
+        if 'tokens' not in self.out_types:
+            raise ValueError("forward_with_cls needs 'tokens' in out_types, "
+                             f'got {self.out_types}')
+        check_image_batch(images, type(self).__name__)
+        images = self._resize_to_patch_multiple(images)
+        autograd = torch.no_grad() if self.frozen else contextlib.nullcontext()
+        with autograd:
+            outputs = self._encode(images)
+        grid = (images.shape[-2] // self.patch_size,
+                images.shape[-1] // self.patch_size)
+        return tuple(self._patch_map(outputs[name], grid)
+                     for name in self.out_types), outputs['tokens'][:, 0]
+
     def _resize_to_patch_multiple(self, images: torch.Tensor) -> torch.Tensor:
         resized = resize_to_multiple(images, self.patch_size,
                                      f'{type(self).__name__} input images')

@@ -6,6 +6,9 @@ import torch.nn.functional as F
 
 #: Channels resized at once by :func:`upsampled_argmax`.
 CHANNEL_CHUNK = 16
+#: Interpolation modes of the upsampling: bilinear (half-pixel centres) or
+#: PyTorch's nearest (``F.interpolate``'s default, the BbA evaluation's).
+UPSAMPLE_MODES = ('bilinear', 'nearest')
 
 
 class VideoCandidates(NamedTuple):
@@ -26,10 +29,12 @@ class VideoCandidates(NamedTuple):
 
 def upsampled_argmax(maps: torch.Tensor,
                      frame_size: Tuple[int, int],
-                     channel_chunk: int = CHANNEL_CHUNK) -> torch.Tensor:
+                     channel_chunk: int = CHANNEL_CHUNK,
+                     mode: str = 'bilinear') -> torch.Tensor:
     """Arg-max over ``C`` of ``(C, h, w)`` maps resized to ``frame_size``.
 
-    Bilinear resize with half-pixel centres (``align_corners=False``).
+    Bilinear resize with half-pixel centres (``align_corners=False``), or
+    nearest with ``mode='nearest'``.
     Channels are resized ``channel_chunk`` at a time, keeping the running
     best (memory: ``channel_chunk * H * W`` floats, not ``C * H * W``), each
     chunk channels-last so that its arg-max reduces contiguous memory
@@ -44,7 +49,8 @@ def upsampled_argmax(maps: torch.Tensor,
             memory_format=torch.channels_last)
         if tuple(chunk.shape[-2:]) != tuple(frame_size):
             chunk = F.interpolate(
-                chunk, size=frame_size, mode='bilinear', align_corners=False)
+                chunk, size=frame_size, mode=mode,
+                align_corners=False if mode == 'bilinear' else None)
         value, index = chunk[0].max(0)
         if best_value is None:
             best_value, best_index = value, index
@@ -72,8 +78,8 @@ def border_pixels(ids: torch.Tensor) -> torch.Tensor:
 def extract_candidates(masks: torch.Tensor,
                        frame_size: Tuple[int, int],
                        groups: torch.Tensor,
-                       group_maps: Optional[torch.Tensor] = None
-                       ) -> VideoCandidates:
+                       group_maps: Optional[torch.Tensor] = None,
+                       mode: str = 'bilinear') -> VideoCandidates:
     """Assign every pixel of every frame to its most probable mask.
 
     Frame by frame (bounded memory): the ``K`` masks are upsampled
@@ -89,6 +95,8 @@ def extract_candidates(masks: torch.Tensor,
         groups: ``(K,)`` int64 group of each mask, ``0..G-1``.
         group_maps: Optional ``(T, G, h, w)`` group logits or probabilities
             (the arg-max is the same for both up to interpolation rounding).
+        mode: ``'bilinear'`` or ``'nearest'`` upsampling (one-hot cluster
+            masks: nearest is the label map's nearest upsampling).
 
     Returns:
         VideoCandidates: labels and pixel counts.
@@ -104,14 +112,15 @@ def extract_candidates(masks: torch.Tensor,
     group_border = torch.zeros(num_groups, dtype=torch.int64, device=device)
     group_areas = torch.zeros(num_groups, dtype=torch.int64, device=device)
     for frame in range(frames):
-        frame_labels = upsampled_argmax(masks[frame], frame_size)
+        frame_labels = upsampled_argmax(masks[frame], frame_size, mode=mode)
         labels[frame] = frame_labels
         areas[frame] = torch.bincount(
             frame_labels.flatten(), minlength=num_masks)
         if group_maps is None:
             group_ids = groups[frame_labels]
         else:
-            group_ids = upsampled_argmax(group_maps[frame], frame_size)
+            group_ids = upsampled_argmax(group_maps[frame], frame_size,
+                                         mode=mode)
         group_areas += torch.bincount(group_ids.flatten(),
                                       minlength=num_groups)
         group_border += torch.bincount(

@@ -6,7 +6,7 @@ import torch
 from mmsmtc.registry import TASK_UTILS
 from mmsmtc.structures import VideoDataSample, video_name
 from .background import background_groups, check_background_rule
-from .candidates import extract_candidates
+from .candidates import UPSAMPLE_MODES, extract_candidates
 from .inputs import SLOT_FIELDS, ArrayLike, check_discovery_inputs
 from .linking import TrackLinker
 from .selection import (MAX_UINT8_ID, rank_tracks, render_id_maps,
@@ -36,7 +36,8 @@ class ObjectDiscoveryPostProcessor:
     (:mod:`mmsmtc.models.discovery.inputs`). Steps (details and advice in
     ``docs/object_discovery.md``):
 
-    1. :func:`extract_candidates`: upsample to the frame size bilinearly;
+    1. :func:`extract_candidates`: upsample to the frame size (bilinearly,
+       or nearest with ``upsample_mode='nearest'``);
        each pixel belongs to its most probable of the ``K`` masks.
     2. :func:`background_groups`: the groups of masks ranked first by
        ``background_rule`` are background. A mask is *valid* when its group
@@ -68,6 +69,9 @@ class ObjectDiscoveryPostProcessor:
             Defaults to 0.5.
         min_track_frames (int): Tracks present in fewer frames are dropped.
             Defaults to 1.
+        upsample_mode (str): ``'bilinear'`` (default) or ``'nearest'``
+            (Betrayed by Attention's evaluation upsamples its one-hot
+            cluster masks so).
     """
 
     def __init__(self,
@@ -83,7 +87,8 @@ class ObjectDiscoveryPostProcessor:
                  link_threshold: float = 0.3,
                  max_gap: Optional[int] = 15,
                  area_exponent: float = 0.5,
-                 min_track_frames: int = 1) -> None:
+                 min_track_frames: int = 1,
+                 upsample_mode: str = 'bilinear') -> None:
         if int(max_proposals) != max_proposals or not \
                 1 <= max_proposals <= MAX_UINT8_ID:
             raise ValueError('max_proposals must be an integer in [1, '
@@ -96,6 +101,10 @@ class ObjectDiscoveryPostProcessor:
         if int(min_track_frames) != min_track_frames or min_track_frames < 1:
             raise ValueError('min_track_frames must be an integer >= 1, got '
                              f'{min_track_frames!r}')
+        if upsample_mode not in UPSAMPLE_MODES:
+            raise ValueError(f'upsample_mode must be one of {UPSAMPLE_MODES}, '
+                             f'got {upsample_mode!r}')
+        self.upsample_mode = upsample_mode
         check_background_rule(background_rule, num_background_groups)
         self.max_proposals = int(max_proposals)
         self.score_threshold = float(score_threshold)
@@ -135,7 +144,8 @@ class ObjectDiscoveryPostProcessor:
         inputs = check_discovery_inputs(masks, frame_size, scores,
                                         embeddings, groups, group_maps)
         candidates = extract_candidates(inputs.masks, inputs.frame_size,
-                                        inputs.groups, inputs.group_maps)
+                                        inputs.groups, inputs.group_maps,
+                                        self.upsample_mode)
         is_background = background_groups(
             candidates.group_border_pixels.cpu(),
             candidates.group_areas.cpu(), self.background_rule,

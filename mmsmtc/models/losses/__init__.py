@@ -1,3 +1,4 @@
+from .bba_losses import BbAMotionConsistencyLoss, BbASemanticConsistencyLoss
 from .feature_reconstruction_loss import FeatureReconstructionLoss
 from .instance_consistency_loss import (InstanceConsistencyLoss,
                                         valid_instance_mask)
@@ -7,6 +8,7 @@ from .temporal_similarity_loss import (TemporalSimilarityLoss,
                                        temporal_similarity_targets)
 
 __all__ = [
+    'BbAMotionConsistencyLoss', 'BbASemanticConsistencyLoss',
     'FeatureReconstructionLoss', 'InstanceConsistencyLoss',
     'SemanticConsistencyLoss', 'SlotDiversityLoss', 'TemporalSimilarityLoss',
     'temporal_similarity_targets', 'valid_instance_mask'

@@ -1,0 +1,300 @@
+"""Betrayed by Attention's clustering: threshold merging on symmetric KL.
+
+The official ``src/eval_oneshot.py`` (``hierarchical_cluster`` and its
+memory-efficient twin) groups the attention distributions of all patches of
+a video (one row per patch, one column per key-frame patch) without a fixed
+number of clusters:
+
+1. **Level 1**, per window of ``window`` frames (``t0 = 0, w, 2w, ...``) on
+   its ``n = w * N`` rows ``S``:
+
+   a. *Smoothing*: ``D = kl(S, S)``; row ``i`` becomes the L1-normalised sum
+      of the rows ``j`` with ``D[i, j] <= tau`` (its ``tau``-neighbourhood,
+      itself included).
+   b. *Leader pass* on the smoothed rows: in row order, every row not yet
+      taken takes all rows not yet taken within ``tau`` of it (itself
+      included); their plain mean is a centroid.
+
+   The centroids of all windows are concatenated in window order.
+2. **Level 2**: leader passes over the centroids until a pass does not
+   reduce their number (at most ``max_passes``).
+3. **Assignment**: every row takes its nearest centroid (``argmin`` of
+   ``kl(centroids, rows)``).
+
+``kl(x, y) = KL(x || y) + KL(y || x)`` is computed as cross-entropies minus
+entropies (two matrix products). The official code takes ``log`` of the
+probabilities as they are (``eps=None`` here, the default): an exact zero
+makes distances NaN, and ``NaN <= tau`` is False, so such a row is "far";
+``eps`` (e.g. 1e-10) is added inside the logs instead, which keeps every
+distance finite. The leader pass depends on the row order, as officially.
+
+Identities are video-level by construction: a centroid is the same object in
+every frame, so the cluster ids need no linking over time.
+
+Speed (same decisions, less arithmetic than the official code): the
+self-distance needs one matrix product (the second is its transpose), the
+leader pass computes distance rows only for the leaders (blocks of
+:data:`LEADER_BLOCK` candidates at a time) instead of the full matrix, and
+a sparse neighbourhood matrix smooths with a sparse product. Only rounding
+differs from the official arithmetic (sums in another order).
+"""
+from typing import Callable, List, Optional
+
+import numpy as np
+import torch
+
+#: Candidate rows whose distance rows one leader-pass step computes at once.
+LEADER_BLOCK = 32
+#: Neighbourhood density below which the smoothing uses a sparse product.
+SPARSE_DENSITY = 0.02
+#: Level-2 passes at most (the official ``num_iter``).
+MAX_PASSES = 10000
+#: Bytes of window rows kept from level 1 for the assignment instead of
+#: reading them again (the whole video's rows, or none).
+ROW_CACHE_BYTES = 2**30
+
+
+def _log(probabilities: torch.Tensor, eps: Optional[float]) -> torch.Tensor:
+    return probabilities.log() if eps is None else (probabilities + eps).log()
+
+
+def symmetric_kl(x: torch.Tensor,
+                 y: torch.Tensor,
+                 eps: Optional[float] = None) -> torch.Tensor:
+    """Symmetric KL divergence of every row of ``x`` with every row of ``y``.
+
+    Args:
+        x: ``(n, c)`` distributions.
+        y: ``(m, c)`` distributions.
+        eps: Added inside the logarithms; None (official) uses them as they
+            are, so an exact zero gives NaN.
+
+    Returns:
+        Tensor: ``(n, m)``, ``KL(x_i || y_j) + KL(y_j || x_i)``.
+    """
+    log_x, log_y = _log(x, eps), _log(y, eps)
+    return _kl_from_logs(x, log_x, y, log_y)
+
+
+def _kl_from_logs(x, log_x, y, log_y) -> torch.Tensor:
+    """The official arithmetic: cross-entropies minus entropies."""
+    entropies = -(x * log_x).sum(-1)[:, None] - (y * log_y).sum(-1)[None]
+    cross = -(x @ log_y.T) - (log_x @ y.T)
+    return cross - entropies
+
+
+def _self_kl(x: torch.Tensor, log_x: torch.Tensor) -> torch.Tensor:
+    """``symmetric_kl(x, x)`` with one matrix product instead of two."""
+    neg_entropy = (x * log_x).sum(-1)
+    product = x @ log_x.T
+    entropies = -neg_entropy[:, None] - neg_entropy[None]
+    return (-product - product.T) - entropies
+
+
+def smooth_by_neighbourhood(rows: torch.Tensor, tau: float,
+                            eps: Optional[float] = None) -> torch.Tensor:
+    """Level-1 step (a): each row -> L1-normalised sum of its neighbours.
+
+    Args:
+        rows: ``(n, c)`` distributions.
+        tau: Neighbours are within symmetric KL ``<= tau``.
+        eps: See :func:`symmetric_kl`.
+
+    Returns:
+        Tensor: ``(n, c)`` smoothed rows.
+    """
+    neighbours = (_self_kl(rows, _log(rows, eps)) <= tau).to(rows.dtype)
+    density = float(neighbours.mean()) if neighbours.numel() else 1.0
+    if density < SPARSE_DENSITY:
+        summed = torch.sparse.mm(neighbours.to_sparse(), rows)
+    else:
+        summed = neighbours @ rows
+    del neighbours
+    return summed.div_(summed.sum(dim=1, keepdim=True))
+
+
+def leader_pass(rows: torch.Tensor,
+                tau: float,
+                eps: Optional[float] = None,
+                block: int = LEADER_BLOCK) -> torch.Tensor:
+    """Greedy leader grouping of ``rows`` in index order.
+
+    Every row not yet taken, in order, takes all rows not yet taken whose
+    symmetric KL to it is ``<= tau`` (itself included unless its distance
+    to itself is NaN); the plain mean of the group is a centroid (NaN for
+    an empty group, as officially). Distance rows are computed only for
+    the next ``block`` untaken rows at a time.
+
+    Args:
+        rows: ``(n, c)`` distributions.
+        tau: Distance threshold.
+        eps: See :func:`symmetric_kl`.
+        block: Candidate rows per distance product.
+
+    Returns:
+        Tensor: ``(K, c)`` centroids in order of their leaders.
+    """
+    log_rows = _log(rows, eps)
+    neg_entropy = (rows * log_rows).sum(-1)
+    free = np.ones(len(rows), dtype=bool)
+    centroids: List[torch.Tensor] = []
+    position = 0
+    while position < len(rows):
+        candidates = np.flatnonzero(free[position:])[:block] + position
+        if not len(candidates):
+            break
+        index = torch.as_tensor(candidates, device=rows.device)
+        cand, log_cand = rows[index], log_rows[index]
+        distance = (-(cand @ log_rows.T) - (log_cand @ rows.T)) - (
+            -neg_entropy[index][:, None] - neg_entropy[None])
+        near = (distance <= tau).cpu().numpy()
+        for offset, candidate in enumerate(candidates):
+            if not free[candidate]:
+                continue
+            members = np.flatnonzero(near[offset] & free)
+            centroids.append(rows[torch.as_tensor(
+                members, device=rows.device)].mean(dim=0))
+            free[members] = False
+        position = int(candidates[-1]) + 1
+    if not centroids:
+        return rows.new_zeros((0, rows.shape[1]))
+    return torch.stack(centroids)
+
+
+def merge_centroids(centroids: torch.Tensor,
+                    tau: float,
+                    eps: Optional[float] = None,
+                    max_passes: int = MAX_PASSES) -> torch.Tensor:
+    """Level 2: leader passes until the count stops falling.
+
+    Returns:
+        Tensor: ``(K', c)`` merged centroids.
+    """
+    for _ in range(max_passes):
+        merged = leader_pass(centroids, tau, eps)
+        if len(merged) == len(centroids):
+            return merged
+        centroids = merged
+    return centroids
+
+
+def nearest_centroid(centroids: torch.Tensor,
+                     rows: torch.Tensor,
+                     eps: Optional[float] = None) -> torch.Tensor:
+    """Assignment: ``argmin_k kl(centroid_k, row)`` of every row.
+
+    Returns:
+        Tensor: ``(n,)`` int64 centroid indices.
+    """
+    return symmetric_kl(centroids, rows, eps).argmin(dim=0)
+
+
+def first_appearance_ids(labels: torch.Tensor) -> torch.Tensor:
+    """Renumber labels ``0..K-1`` in order of first appearance.
+
+    Returns:
+        Tensor: int64 labels of the same shape.
+    """
+    unique, inverse = torch.unique(labels, return_inverse=True)
+    first = torch.full((len(unique), ), labels.numel(), dtype=torch.long,
+                       device=labels.device)
+    positions = torch.arange(labels.numel(), device=labels.device)
+    first.scatter_reduce_(0, inverse.flatten(), positions, reduce='amin')
+    rank = torch.empty_like(first)
+    rank[torch.argsort(first)] = torch.arange(len(first), device=first.device)
+    return rank[inverse]
+
+
+def cluster_attention_windows(read_rows: Callable[[int, int], torch.Tensor],
+                              num_frames: int,
+                              tau: float = 1.0,
+                              window: int = 3,
+                              eps: Optional[float] = None,
+                              max_passes: int = MAX_PASSES,
+                              cache_bytes: int = ROW_CACHE_BYTES
+                              ) -> torch.Tensor:
+    """The two-level clustering, reading the rows one window at a time.
+
+    Memory holds one window's rows (and the centroids), not the whole
+    ``(T * N, M)`` matrix: ``read_rows`` is called twice per window (level 1
+    and the assignment), as in the official memory-efficient path -- unless
+    all the rows together take at most ``cache_bytes``, which are then kept
+    from level 1 (same values, computed once).
+
+    Args:
+        read_rows: ``(start, stop)`` frame range -> its ``((stop - start) *
+            N, M)`` distribution rows, frame-major.
+        num_frames: ``T``.
+        tau: Distance threshold (official ``--tau``, 1.0).
+        window: Frames per level-1 window (official ``ts``, 3).
+        eps: See :func:`symmetric_kl` (None: official, no epsilon).
+        max_passes: Most level-2 passes.
+        cache_bytes: Most bytes of rows kept for the assignment.
+
+    Returns:
+        Tensor: ``(T * N,)`` int64 cluster ids numbered ``0..K-1`` in order
+        of first appearance.
+    """
+    if num_frames < 1:
+        raise ValueError(f'num_frames must be >= 1, got {num_frames}')
+    if window < 1:
+        raise ValueError(f'window must be >= 1, got {window}')
+    windows = [(start, min(start + window, num_frames))
+               for start in range(0, num_frames, window)]
+    level_one, cached, cached_bytes = [], [], 0
+    for start, stop in windows:
+        rows = read_rows(start, stop)
+        cached_bytes += rows.numel() * rows.element_size()
+        cached = cached + [rows] if cached_bytes <= cache_bytes else []
+        smoothed = smooth_by_neighbourhood(rows, tau, eps)
+        del rows
+        level_one.append(leader_pass(smoothed, tau, eps))
+        del smoothed
+    centroids = merge_centroids(torch.cat(level_one), tau, eps, max_passes)
+    labels = [
+        nearest_centroid(
+            centroids, cached[index] if cached else read_rows(start, stop),
+            eps) for index, (start, stop) in enumerate(windows)
+    ]
+    return first_appearance_ids(torch.cat(labels))
+
+
+def kl_hierarchical_clustering(attention: torch.Tensor,
+                               num_frames: int,
+                               tau: float = 1.0,
+                               window: int = 3,
+                               eps: Optional[float] = None,
+                               normalize_rows: bool = True,
+                               max_passes: int = MAX_PASSES) -> torch.Tensor:
+    """Cluster a whole video's attention rows (official
+    ``hierarchical_cluster``).
+
+    Args:
+        attention: ``(T * N, M)`` distributions, frame-major (every patch
+            of every frame over the ``M`` key-frame patches).
+        num_frames: ``T``; ``T * N`` must be the number of rows.
+        tau: Distance threshold (official 1.0).
+        window: Frames per level-1 window (official 3).
+        eps: None (official: no epsilon, NaN for exact zeros) or a small
+            value added inside the logs (NaN-free).
+        normalize_rows: Divide each row by its sum first, as the official
+            full-matrix path does (a no-op up to rounding for softmax rows;
+            its memory-efficient path skips it).
+        max_passes: Most level-2 passes.
+
+    Returns:
+        Tensor: ``(T * N,)`` int64 cluster ids numbered ``0..K-1`` in order
+        of first appearance.
+    """
+    if attention.dim() != 2:
+        raise ValueError('attention must be (T * N, M), got shape '
+                         f'{tuple(attention.shape)}')
+    if num_frames < 1 or len(attention) % num_frames:
+        raise ValueError(f'attention has {len(attention)} rows, not a '
+                         f'multiple of num_frames={num_frames}')
+    if normalize_rows:
+        attention = attention / attention.sum(dim=-1, keepdim=True)
+    patches = len(attention) // num_frames
+    return cluster_attention_windows(
+        lambda start, stop: attention[start * patches:stop * patches],
+        num_frames, tau, window, eps, max_passes)
