@@ -1,10 +1,9 @@
 # Official VideoSAUR DINOv2 YT-VIS 2021 recipe (configs/videosaur/
 # ytvis_dinov2.yml): DINOv2 ViT-B/14 at 518x518, 7 slots, temperature 0.15;
-# 1 GPU x 64 clips, lr = 64 / 32 * 1e-4 = 2e-4. Needs the 'dinov2-vit-b14'
-# arch (branch helper/vit-dinov2). Dataset base:
-# configs/_base_/datasets/ytvis2021.py at 518 (added by the data branch).
+# 1 GPU x 64 clips, lr = 64 / 32 * 1e-4 = 2e-4.
 _base_ = [
     '../_base_/models/videosaur_vit-b14-dinov2_ytvis.py',
+    '../_base_/datasets/ytvis2021_518.py',
     '../_base_/schedules/videosaur_adam-expdecay_100k.py',
     '../_base_/default_runtime.py'
 ]

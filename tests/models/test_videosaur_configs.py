@@ -5,7 +5,6 @@ from pathlib import Path
 import pytest
 from mmengine.config import Config
 
-from mmsmtc.models.backbones import VisionTransformer
 from mmsmtc.registry import MODELS
 from mmsmtc.utils.setup_env import register_all_modules
 
@@ -26,7 +25,6 @@ RELEASED = {
     'dinosaur/dinosaur_vit-b14-dinov2_1xb64-500k_coco-224x224.py':
     (7, None, True, 4e-4, 1.0, 10000, 100000, 500000),
 }
-DINOV2_ARCH = 'dinov2-vit-b14'
 
 
 @pytest.mark.parametrize('name', sorted(RELEASED))
@@ -47,10 +45,6 @@ def test_released_config(name):
         assert losses['TemporalSimilarityLoss'].temperature == temperature
         assert losses['TemporalSimilarityLoss'].loss_weight == 0.1
     assert ('FeatureReconstructionLoss' in losses) == reconstructs
-    if cfg.model.backbone.arch == DINOV2_ARCH and (
-            DINOV2_ARCH not in VisionTransformer.arch_zoo):
-        pytest.skip(f'{DINOV2_ARCH} is not in VisionTransformer yet (branch '
-                    'helper/vit-dinov2)')
     model = MODELS.build(cfg.model)
     assert model.slot_initializer.num_slots == slots
     assert model.backbone.frozen

@@ -4,8 +4,6 @@
 # resampled timm-style), slot dim 256, 7 slots, slot attention with its MLP
 # (3 iterations), an MLP decoder (3 x 2048) reconstructing the 768 feature
 # channels per slot with an alpha mask, trained by feature reconstruction.
-# The 'dinov2-vit-b14' arch is added to VisionTransformer on branch
-# helper/vit-dinov2.
 slot_dim = 256
 num_patches = 256
 feature_channels = 768

@@ -1,8 +1,7 @@
 # VideoSAUR with DINOv2 on YouTube-VIS 2021 (official
 # configs/videosaur/ytvis_dinov2.yml): the YT-VIS model on a frozen DINOv2
-# ViT-B/14 at 518x518 (37x37 = 1369 patches), similarity temperature 0.15.
-# The 'dinov2-vit-b14' arch (LayerScale, timm-style positional-embedding
-# interpolation) is added to VisionTransformer on branch helper/vit-dinov2.
+# ViT-B/14 at 518x518 (37x37 = 1369 patches; LayerScale), similarity
+# temperature 0.15.
 _base_ = ['./videosaur_vit-b16-dino_ytvis.py']
 num_patches = 1369
 feature_channels = 768
