@@ -110,6 +110,21 @@ METHODS = {
             'vip': ('labelprop_vit-tiny_synthetic-vip.py', 'VIP'),
         },
         table_rows=DISCOVERY_ROWS + PROPAGATION_ROWS),
+    'videosaur': Method(
+        title='tiny VideoSAUR',
+        train_config_pattern='configs/videosaur/videosaur_vit-tiny_*.py',
+        test_configs='configs/videosaur_test',
+        tasks={
+            'discovery':
+            ('discovery_videosaur-vit-tiny_synthetic-davis17-unsup.py',
+             'DAVIS'),
+            'objects':
+            ('objects_videosaur-vit-tiny_synthetic-davis17.py', 'DAVIS'),
+        },
+        table_rows=(
+            ('FG-ARI (slot arg-max)', 'objects:objects/FG-ARI'),
+            ('mBO (slot arg-max)', 'objects:objects/mBO'),
+        ) + DISCOVERY_ROWS),
 }
 MODELS = ('untrained', 'trained')
 #: Dataset checks of the generated set: (benchmark, data sub-folder).
