@@ -2,8 +2,10 @@
 from mmsmtc.ops import resize_frames, resize_to_multiple
 from mmsmtc.ops.propagation import (JHMDB_INPUT_SIZE, VIP_INPUT_SIZE,
                                     VIP_NUM_CLASSES, StreamingLabelPropagation,
-                                    first_frame_labels, joint_label_maps,
-                                    joints_to_grid, label_grid_size,
+                                    first_frame_labels,
+                                    first_frame_labels_nearest,
+                                    joint_label_maps, joints_to_grid,
+                                    label_grid_size, minmax_soft_labels_to_ids,
                                     propagate_labels, propagate_labels_dense,
                                     read_out_keypoints, resize_linear,
                                     soft_labels_to_ids)
@@ -13,8 +15,9 @@ from .video_io import open_video, video_name_from_path, write_overlay_video
 
 __all__ = [
     'JHMDB_INPUT_SIZE', 'StreamingLabelPropagation', 'VIP_INPUT_SIZE',
-    'VIP_NUM_CLASSES', 'first_frame_labels', 'joint_label_maps',
-    'joints_to_grid', 'label_grid_size', 'propagate_labels',
+    'VIP_NUM_CLASSES', 'first_frame_labels', 'first_frame_labels_nearest',
+    'joint_label_maps', 'joints_to_grid', 'label_grid_size',
+    'minmax_soft_labels_to_ids', 'propagate_labels',
     'propagate_labels_dense', 'read_out_keypoints', 'resize_frames',
     'resize_linear', 'resize_to_multiple', 'soft_labels_to_ids',
     'init_video_segmentor', 'open_video', 'read_first_mask',
