@@ -103,3 +103,15 @@ def minmax_soft_labels_to_ids(soft_labels: torch.Tensor,
             best = torch.where(better, upsampled, best)
             channel_ids[better] = channel
     return values[channel_ids.cpu().numpy()]
+
+
+def nearest_ids_to_image(ids: np.ndarray,
+                         image_size: Tuple[int, int]) -> np.ndarray:
+    """``(h, w)`` ids resized to ``image_size`` with torch's nearest mode
+    (Spa-then-Temp / VFS frame 0: the given map at the input size, back to
+    the image size)."""
+    resized = F.interpolate(
+        torch.from_numpy(np.asarray(ids, np.float32))[None, None],
+        size=tuple(image_size),
+        mode='nearest')[0, 0]
+    return resized.numpy().astype(np.asarray(ids).dtype)

@@ -111,20 +111,32 @@ def first_frame_labels(
     return torch.from_numpy(resized).permute(2, 0, 1).contiguous(), values
 
 
+def pil_nearest_resize(ids: np.ndarray, size: Tuple[int, int]) -> np.ndarray:
+    """``(H, W)`` uint8 ids resized to ``size = (h, w)`` by PIL's nearest
+    neighbour (mmcv's ``imresize(backend='pillow')``)."""
+    return np.asarray(
+        Image.fromarray(np.asarray(ids, np.uint8)).resize(
+            (size[1], size[0]), Image.NEAREST))
+
+
 def first_frame_labels_nearest(
         annotation: np.ndarray,
-        grid_size: Tuple[int, int]) -> Tuple[torch.Tensor, np.ndarray]:
+        grid_size: Tuple[int, int],
+        input_size: Optional[Tuple[int, int]] = None
+) -> Tuple[torch.Tensor, np.ndarray]:
     """One-hot frame-0 labels of an id map resized with PIL nearest.
 
-    The Spa-then-Temp / VFS protocol (``pil_nearest_interpolate`` then
-    ``F.one_hot``): the uint8 id map is resized to the grid by
-    ``PIL.Image.resize(NEAREST)``, then one channel per id ``0 .. m`` with
-    ``m`` the largest id left on the grid (an object that vanishes in the
-    downsampling and had the largest id gets no channel).
+    The Spa-then-Temp / VFS protocol (the pipeline's ``Resize`` of the id
+    map, ``pil_nearest_interpolate`` then ``F.one_hot``): the uint8 id map
+    is resized by ``PIL.Image.resize(NEAREST)`` to the input size (when
+    given) and then to the grid, and one-hot encoded with one channel per
+    id ``0 .. m``, ``m`` the largest id left on the grid (an object that
+    vanishes in the downsampling and had the largest id gets no channel).
 
     Args:
         annotation: ``(H, W)`` integer ids of frame 0 in ``0..255``.
         grid_size: The label grid ``(h, w)``.
+        input_size: ``(H', W')`` the frames are resized to, or None.
 
     Returns:
         tuple[Tensor, np.ndarray]: ``(K, h, w)`` float32 one-hot labels and
@@ -143,9 +155,9 @@ def first_frame_labels_nearest(
                          f'nearest resize, got {annotation.min()}..'
                          f'{annotation.max()}')
     height, width = grid_size
-    resized = np.asarray(
-        Image.fromarray(annotation.astype(np.uint8)).resize((width, height),
-                                                            Image.NEAREST))
+    if input_size is not None:
+        annotation = pil_nearest_resize(annotation, input_size)
+    resized = pil_nearest_resize(annotation, grid_size)
     num_labels = int(resized.max()) + 1
     if num_labels == 1:
         raise ValueError('first-frame annotation has no object on the '
