@@ -186,8 +186,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--allow-pickle',
         action='store_true',
-        help='unpickle arbitrary Python objects in SRC (mmcv saves its '
-        'meta data with them); only for a file you trust')
+        help='unpickle arbitrary Python objects in SRC; only for a file '
+        'you trust')
     return parser.parse_args(argv)
 
 
