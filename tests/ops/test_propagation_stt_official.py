@@ -157,3 +157,20 @@ def test_minmax_read_out_by_hand():
     assert ids.tolist() == [[0, 5]]
     with pytest.raises(ValueError, match='len\\(values\\)'):
         minmax_soft_labels_to_ids(soft, [0], (1, 2))
+
+
+def test_fewer_window_cells_than_topk_get_weight_zero_like_the_dense():
+    # radius 1 at a corner: 4 cells per source frame, 8 at frame 1 < topk;
+    # the official top-k then takes -inf logits, whose softmax weight is 0
+    generator = torch.Generator().manual_seed(5)
+    feats = torch.randn(5, 8, 6, 7, generator=generator)
+    labels = torch.rand(3, 6, 7, generator=generator)
+    settings = dict(topk=12, radius=1, temperature=0.07, n_context=2,
+                    window='square', restrict_first_frame=True,
+                    context='recent')
+    dense = propagate_labels_dense(feats.double(), labels.double(),
+                                   dtype=torch.float64, tie_break='first',
+                                   **settings)
+    out = propagate_labels(feats, labels, **settings)
+    assert not torch.isnan(dense).any()
+    assert (out.double() - dense).abs().max().item() < 1e-6
