@@ -169,6 +169,12 @@ def test_mismatched_checkpoint_is_refused(tmp_path):
     (dict(out_indices=(4, )), 'out_indices'),
     (dict(output_stride=4), 'out_indices=\\(0, \\) for the stride-4'),
     (dict(out_indices=(1, ), frozen_stages=3), 'frozen_stages'),
+    (dict(stem_pool='mean'), 'stem_pool'),
+    (dict(out_indices=(2, ), stage_strides=(1, 2)), 'stage_strides'),
+    (dict(out_indices=(2, ), stage_strides=(2, 2, 2)), 'stage_strides'),
+    (dict(out_indices=(2, ), stage_strides=(1, 0, 2)), 'stage_strides'),
+    (dict(out_indices=(2, ), stage_strides=(1, 2, 2), output_stride=8),
+     'output_stride'),
 ])
 def test_bad_configs_raise(kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -178,3 +184,42 @@ def test_bad_configs_raise(kwargs, match):
 def test_bad_input_is_refused():
     with pytest.raises(ValueError, match=r'ResNet expects images of shape'):
         ResNet(depth=18, out_indices=(0, ))(torch.randn(3, 32, 32))
+
+
+@pytest.mark.parametrize('depth', [18, 50])
+def test_stage_strides_and_stem_pool_give_spa_then_temp_layouts(depth):
+    images = torch.randn(1, 3, 64, 98)
+    layouts = [
+        # (kwargs, expected strides, expected (h, w) per output)
+        (dict(stem_pool='none', stage_strides=(1, 2, 2)), (2, 4, 8),
+         [(8, 13)]),
+        (dict(stem_pool='avg', stage_strides=(1, 1, 1)), (4, 4, 4),
+         [(16, 25)]),
+    ]
+    for kwargs, strides, sizes in layouts:
+        model = ResNet(depth=depth, out_indices=(2, ), **kwargs).eval()
+        assert model.strides == strides
+        with torch.no_grad():
+            (out, ) = model(images)
+        assert [tuple(out.shape[-2:])] == sizes
+    student = ResNet(depth=depth, out_indices=(1, 2, 3), stem_pool='none',
+                     stage_strides=(1, 2, 2, 4))
+    with torch.no_grad():
+        shapes = [tuple(o.shape[-2:]) for o in student(images)]
+    assert shapes == [(16, 25), (8, 13), (2, 4)]
+    assert isinstance(student.maxpool, torch.nn.Identity)
+
+
+def test_avg_stem_pool_counts_the_padding():
+    model = ResNet(depth=18, out_indices=(0, ), stem_pool='avg')
+    assert isinstance(model.maxpool, torch.nn.AvgPool2d)
+    assert model.maxpool.count_include_pad
+    assert (model.maxpool.kernel_size, model.maxpool.stride,
+            model.maxpool.padding) == (3, 2, 1)
+
+
+def test_stage_strides_keep_the_checkpoint_keys():
+    plain = ResNet(depth=50, out_indices=(2, ))
+    strided = ResNet(depth=50, out_indices=(2, ), stem_pool='avg',
+                     stage_strides=(1, 1, 1))
+    assert plain.state_dict().keys() == strided.state_dict().keys()

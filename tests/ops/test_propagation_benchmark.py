@@ -20,21 +20,23 @@ def load_benchmark():
 
 
 @pytest.mark.slow
-def test_worker_runs_both_methods_and_they_agree(tmp_path):
+@pytest.mark.parametrize('case, grid', [('judo-s16-smtc', [15, 26]),
+                                        ('judo-s8-stt', [30, 53])])
+def test_worker_runs_both_methods_and_they_agree(tmp_path, case, grid):
     bench = load_benchmark()
     data_root = bench.default_data_root()
-    bench.check_cases(data_root, ['judo-s16-smtc'])
+    bench.check_cases(data_root, [case])
     results = {}
     for method in ('mmsmtc', 'dense'):
         args = Namespace(
-            case='judo-s16-smtc', method=method, frames=2, steady_frames=1,
+            case=case, method=method, frames=2, steady_frames=1,
             tile_size=8, threads=torch.get_num_threads(),
             data_root=data_root, output=tmp_path / f'{method}.pt',
             device='cpu')
         results[method] = bench.run_worker(args)
         assert results[method]['peak_rss_mib'] > 0
-    # 240x427 frames at stride 16, floor rounding.
-    assert results['mmsmtc']['grid'] == [15, 26]
+    # 240x427 frames at the case's stride, floor rounding.
+    assert results['mmsmtc']['grid'] == grid
     assert results['mmsmtc']['steady_seconds_per_frame'] > 0
     agreement = bench.compare(
         torch.load(tmp_path / 'mmsmtc.pt'), torch.load(tmp_path / 'dense.pt'))

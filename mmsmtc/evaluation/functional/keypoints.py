@@ -18,6 +18,10 @@ in pixel ``(x, y)``:
    joint at ``alpha`` is the fraction ``<= alpha`` (inclusive); the reported
    number is the unweighted mean of the per-joint PCKs.
 
+Spa-then-Temp / VFS (``jhmdb_dataset_rgb.pck_evaluate``) is the same
+computation except that a joint is visible when ``x > 0`` (strict) and
+frame 0 is scored: ``visibility='x > 0'``, ``skip_first_frame=False``.
+
 Coordinates are 0-based pixels (CRW subtracts 1 from JHMDB's ``pos_img``;
 the dataset does that). Values are fractions in ``[0, 1]``, not percent.
 """
@@ -30,6 +34,8 @@ _BOX_MAX_START = -1.0
 _BOX_MIN_START = 1e6
 #: Ratio of the box diagonal used as the PCK scale.
 _BOX_DIAGONAL_RATIO = 0.6
+#: Visibility rules of a predicted joint: CRW's and Spa-then-Temp / VFS's.
+VISIBILITY_RULES = ('x >= 0', 'x > 0')
 
 
 def check_keypoints(keypoints: np.ndarray, name: str) -> np.ndarray:
@@ -53,8 +59,15 @@ def check_keypoints(keypoints: np.ndarray, name: str) -> np.ndarray:
     return keypoints
 
 
-def visible_predictions(pred_keypoints: np.ndarray) -> np.ndarray:
-    """``(T, J)`` bool: the predicted joints with ``x >= 0`` (CRW's rule)."""
+def visible_predictions(pred_keypoints: np.ndarray,
+                        visibility: str = 'x >= 0') -> np.ndarray:
+    """``(T, J)`` bool: the predicted joints with ``x >= 0`` (CRW's rule)
+    or ``x > 0`` (``visibility='x > 0'``, Spa-then-Temp / VFS)."""
+    if visibility not in VISIBILITY_RULES:
+        raise ValueError(f'visibility must be one of {VISIBILITY_RULES}, '
+                         f'got {visibility!r}')
+    if visibility == 'x > 0':
+        return pred_keypoints[..., 0] > 0
     return pred_keypoints[..., 0] >= 0
 
 
@@ -81,7 +94,8 @@ def normalised_joint_distances(
         gt_keypoints: np.ndarray,
         pred_keypoints: np.ndarray,
         skip_first_frame: bool = True,
-        video_name: str = 'video') -> Tuple[np.ndarray, np.ndarray]:
+        video_name: str = 'video',
+        visibility: str = 'x >= 0') -> Tuple[np.ndarray, np.ndarray]:
     """Distances of one video divided by the per-frame scale.
 
     Args:
@@ -89,6 +103,7 @@ def normalised_joint_distances(
         pred_keypoints: ``(T, J, 2)`` predictions, ``x < 0`` for invisible.
         skip_first_frame: Drop frame 0 (the reference does).
         video_name: For error messages.
+        visibility: One of :data:`VISIBILITY_RULES`.
 
     Returns:
         tuple[np.ndarray, np.ndarray]: ``(T, J)`` float64 normalised
@@ -105,7 +120,7 @@ def normalised_joint_distances(
         raise ValueError(
             f'{video_name}: gt_keypoints of shape {gt_keypoints.shape} but '
             f'pred_keypoints of shape {pred_keypoints.shape}')
-    visible = visible_predictions(pred_keypoints)
+    visible = visible_predictions(pred_keypoints, visibility)
     scales = pose_scales(gt_keypoints, visible)
     distances = np.linalg.norm(pred_keypoints - gt_keypoints, axis=-1)
     with np.errstate(divide='ignore', invalid='ignore'):

@@ -6,7 +6,7 @@ import numpy as np
 
 from mmsmtc.registry import METRICS
 from mmsmtc.structures import video_name
-from ..functional.keypoints import (joint_hit_counts,
+from ..functional.keypoints import (VISIBILITY_RULES, joint_hit_counts,
                                     normalised_joint_distances,
                                     pck_from_counts)
 from .base import PredictionWritingMetric
@@ -33,7 +33,10 @@ class PCKMetric(PredictionWritingMetric):
 
     Args:
         alphas: Thresholds; the paper tables use 0.1 to 0.5.
-        skip_first_frame: Skip frame 0 (the given frame), as the reference.
+        skip_first_frame: Skip frame 0 (the given frame), as the reference
+            (Spa-then-Temp / VFS score it: False).
+        visibility: ``'x >= 0'`` (CRW) or ``'x > 0'`` (Spa-then-Temp /
+            VFS): which predicted joints are visible.
         format_only: Only write the predictions to ``output_dir``.
         output_dir: Where to write ``<video>.npy`` ``(T, J, 2)`` float32
             predictions.
@@ -45,6 +48,7 @@ class PCKMetric(PredictionWritingMetric):
     def __init__(self,
                  alphas: Sequence[float] = (0.1, 0.2),
                  skip_first_frame: bool = True,
+                 visibility: str = 'x >= 0',
                  format_only: bool = False,
                  output_dir: Optional[str] = None,
                  collect_device: str = 'cpu',
@@ -57,6 +61,10 @@ class PCKMetric(PredictionWritingMetric):
             raise ValueError(f'alphas must be positive numbers, got {alphas}')
         self.alphas = alphas
         self.skip_first_frame = skip_first_frame
+        if visibility not in VISIBILITY_RULES:
+            raise ValueError(f'visibility must be one of {VISIBILITY_RULES}, '
+                             f'got {visibility!r}')
+        self.visibility = visibility
 
     def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
         """Reduce each video to per-joint hit counts and totals."""
@@ -71,7 +79,7 @@ class PCKMetric(PredictionWritingMetric):
                 continue
             distances, scored = normalised_joint_distances(
                 sample_array(sample, 'gt_keypoints'), pred_keypoints,
-                self.skip_first_frame, name)
+                self.skip_first_frame, name, self.visibility)
             hits, totals = joint_hit_counts(distances, scored, self.alphas)
             self.results.append(dict(hits=hits, totals=totals))
 

@@ -7,6 +7,7 @@ import torch.nn.functional as F
 from mmengine.model import BaseModule
 
 from mmsmtc.ops.propagation import StreamingLabelPropagation
+from mmsmtc.ops.propagation.validation import check_propagation_settings
 from mmsmtc.registry import MODELS
 
 #: Cells the feature map may differ from the label grid by, per side: the
@@ -50,6 +51,10 @@ class LabelPropagator(BaseModule):
             of ``(B, C, h', w')`` maps (or one tensor).
         topk, radius, temperature, n_context: The protocol settings
             (SMTC ViT-S/16: 7, 7, 0.2, 20).
+        window, restrict_first_frame, context: The source options of
+            :func:`mmsmtc.apis.propagate_labels` (CRW: ``'disc'``, False,
+            ``'pad'``; Spa-then-Temp / VFS: ``'square'``, True,
+            ``'recent'``).
         out_index: Which backbone map to use.
         feature_upsample: Bilinear upsampling factor of the features (2 for
             the "interpolated to stride 8" variant), or None.
@@ -67,6 +72,9 @@ class LabelPropagator(BaseModule):
                  radius: float,
                  temperature: float,
                  n_context: int,
+                 window: str = 'disc',
+                 restrict_first_frame: bool = False,
+                 context: str = 'pad',
                  out_index: int = -1,
                  feature_upsample: Optional[float] = None,
                  feature_batch_size: int = 1,
@@ -83,11 +91,18 @@ class LabelPropagator(BaseModule):
         if feature_upsample is not None and not feature_upsample > 0:
             raise ValueError('feature_upsample must be > 0 or None, got '
                              f'{feature_upsample!r}')
+        check_propagation_settings(
+            topk=topk, radius=radius, temperature=temperature,
+            n_context=n_context, window=window,
+            restrict_first_frame=restrict_first_frame, context=context)
         self.propagation_cfg = dict(
             topk=topk,
             radius=radius,
             temperature=temperature,
             n_context=n_context,
+            window=window,
+            restrict_first_frame=restrict_first_frame,
+            context=context,
             tile_size=tile_size,
             bank_device=bank_device)
         self.out_index = out_index

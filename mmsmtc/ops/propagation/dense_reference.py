@@ -14,6 +14,12 @@ implementation reproduces. ``tie_break='first'`` replaces it with a stable
 sort that keeps the first source in protocol order, the rule mmsmtc fixes.
 It shares no code with the memory-bounded implementation on purpose; use
 :func:`mmsmtc.apis.propagate_labels` for real work.
+
+The Spa-then-Temp / VFS options follow that tracker's
+``masked_attention_efficient``: ``window='square'`` keeps sources with
+``max(|dy|, |dx|) <= radius`` and fills the others with ``-inf``;
+``restrict_first_frame`` masks frame 0 too; ``context='recent'`` takes
+frame 0 then the real frames ``max(0, t - n_context) .. t - 1``.
 """
 import torch
 import torch.nn.functional as F
@@ -33,6 +39,24 @@ def dense_radius_mask(grid_height: int, grid_width: int, targets: slice,
     return mask
 
 
+def dense_square_mask(grid_height: int, grid_width: int, targets: slice,
+                      radius: float) -> torch.Tensor:
+    """``(h * w, n)`` bool: True where ``max(|dy|, |dx|) <= radius``."""
+    rows, cols = torch.meshgrid(
+        torch.arange(grid_height), torch.arange(grid_width), indexing='ij')
+    rows, cols = rows.reshape(-1), cols.reshape(-1)
+    return torch.maximum((rows[:, None] - rows[None, targets]).abs(),
+                         (cols[:, None] - cols[None, targets]).abs()) <= radius
+
+
+def dense_source_frames(target: int, n_context: int,
+                        context: str) -> list:
+    """Source frames of ``target`` in protocol order, frame 0 first."""
+    if context == 'recent':
+        return [0] + list(range(max(0, target - n_context), target))
+    return [0] + [max(0, target - n_context + i) for i in range(n_context)]
+
+
 def propagate_labels_dense(feats: torch.Tensor,
                            first_labels: torch.Tensor,
                            *,
@@ -40,6 +64,9 @@ def propagate_labels_dense(feats: torch.Tensor,
                            radius: float,
                            temperature: float,
                            n_context: int,
+                           window: str = 'disc',
+                           restrict_first_frame: bool = False,
+                           context: str = 'pad',
                            chunk_size: int = 100,
                            tie_break: str = 'topk',
                            dtype: torch.dtype = torch.float32
@@ -50,6 +77,8 @@ def propagate_labels_dense(feats: torch.Tensor,
         feats: ``(T, C, h, w)`` features, not normalised.
         first_labels: ``(K, h, w)`` frame-0 labels.
         topk, radius, temperature, n_context: The protocol settings.
+        window, restrict_first_frame, context: As
+            :func:`mmsmtc.apis.propagate_labels`.
         chunk_size: Target cells scored per affinity block.
         tie_break: ``'topk'`` (``torch.topk``, as the official code) or
             ``'first'`` (stable sort: ties to the first source).
@@ -70,9 +99,8 @@ def propagate_labels_dense(feats: torch.Tensor,
     flat = F.normalize(feats.to(dtype), dim=1).flatten(2)
     labels = [first_labels.to(dtype).flatten(1)]
     for target in range(1, num_frames):
-        sources = [0] + [
-            max(0, target - n_context + i) for i in range(n_context)
-        ]
+        sources = dense_source_frames(target, n_context, context)
+        masked = slice(0 if restrict_first_frame else 1, None)
         keys = flat[sources]
         source_labels = torch.stack([labels[s] for s in sources], 1)
         source_labels = source_labels.flatten(1)
@@ -81,10 +109,15 @@ def propagate_labels_dense(feats: torch.Tensor,
             chunk = slice(start, min(start + chunk_size, num_cells))
             affinity = torch.einsum('scm,cn->smn', keys, flat[target][:,
                                                                       chunk])
-            affinity[1:] += dense_radius_mask(height, width, chunk,
-                                              radius).to(affinity)
+            if window == 'square':
+                affinity /= temperature
+                outside = ~dense_square_mask(height, width, chunk, radius)
+                affinity[masked].masked_fill_(outside, float('-inf'))
+            else:
+                affinity[masked] += dense_radius_mask(height, width, chunk,
+                                                      radius).to(affinity)
+                affinity /= temperature
             affinity = affinity.reshape(-1, affinity.shape[-1])
-            affinity /= temperature
             if tie_break == 'first':
                 weights, indices = affinity.sort(
                     dim=0, descending=True, stable=True)

@@ -1,55 +1,89 @@
-"""Source-frame schedule, radius test and target tiling of the protocol.
+"""Source-frame schedule, window test and target tiling of the protocol.
 
 Protocol (``label_propagation.md``, "Core"): for target frame ``t`` the
 sources are frame 0, then the ``n_context`` preceding frames, oldest first,
 padded with frame 0 (``max(0, t - n_context + i)``); a short-term source
 cell is kept only when its Euclidean grid distance to the target cell is
 strictly smaller than ``radius``.
+
+The Spa-then-Temp / VFS tracker (``VanillaTracker``) differs in two
+options: ``context='recent'`` (frame 0, then only the real frames
+``max(0, t - n_context) .. t - 1``, frame 0 again when it is among them)
+and ``window='square'`` (a source cell is kept when
+``max(|dy|, |dx|) <= radius``).
 """
 import math
 from typing import Iterator, List, NamedTuple
 
 import torch
 
+#: Source windows: CRW's disc (Euclidean distance ``< radius``) and the
+#: Spa-then-Temp / VFS square (Chebyshev distance ``<= radius``).
+WINDOWS = ('disc', 'square')
+#: Short-term source schedules: CRW's padded list and VFS's real frames.
+CONTEXTS = ('pad', 'recent')
 
-def context_frame_indices(target: int, n_context: int) -> List[int]:
+
+def context_frame_indices(target: int,
+                          n_context: int,
+                          context: str = 'pad') -> List[int]:
     """Short-term source frames of ``target``, oldest first.
 
+    Args:
+        target: The target frame ``t >= 1``.
+        n_context: The number of short-term frames.
+        context: ``'pad'`` or ``'recent'`` (see :data:`CONTEXTS`).
+
     Returns:
-        list[int]: ``[max(0, target - n_context + i) for i in
-        range(n_context)]`` (the official ``context_index_bank`` on the
-        sequence padded with ``n_context`` copies of frame 0).
+        list[int]: ``'pad'``: ``[max(0, target - n_context + i) for i in
+        range(n_context)]`` (CRW's ``context_index_bank`` on the sequence
+        padded with ``n_context`` copies of frame 0); ``'recent'``:
+        ``range(max(0, target - n_context), target)`` (VFS's
+        ``key_start:frame_idx``, no padding, so fewer frames early on).
     """
+    if context == 'recent':
+        return list(range(max(0, target - n_context), target))
     return [max(0, target - n_context + i) for i in range(n_context)]
 
 
-def radius_reach(radius: float) -> int:
-    """Largest row or column offset that can lie inside ``radius``.
+def radius_reach(radius: float, window: str = 'disc') -> int:
+    """Largest row or column offset that can lie inside the window.
 
-    The official mask compares a float32 distance with ``radius`` cast to
-    float32; an offset ``d`` along one axis passes when ``d < radius``, so
-    the reach is ``ceil(float32(radius)) - 1``.
+    The official disc mask compares a float32 distance with ``radius`` cast
+    to float32; an offset ``d`` along one axis passes when ``d < radius``,
+    so the reach is ``ceil(float32(radius)) - 1``. The square window keeps
+    ``d <= radius``: the reach is ``floor(radius)``.
     """
+    if window == 'square':
+        return math.floor(radius)
     radius32 = torch.tensor(radius, dtype=torch.float32).item()
     return max(math.ceil(radius32) - 1, 0)
 
 
 def within_radius(target_rows: torch.Tensor, target_cols: torch.Tensor,
                   source_rows: torch.Tensor, source_cols: torch.Tensor,
-                  radius: float) -> torch.Tensor:
-    """Radius test between every target cell and every source cell.
+                  radius: float,
+                  window: str = 'disc') -> torch.Tensor:
+    """Window test between every target cell and every source cell.
 
-    Evaluated exactly as the official ``MaskedAttention.make``: integer
-    squared distance, cast to float32, ``** 0.5``, ``< radius``.
+    ``'disc'`` is evaluated exactly as CRW's ``MaskedAttention.make``:
+    integer squared distance, cast to float32, ``** 0.5``, ``< radius``;
+    ``'square'`` as VFS's ``spatial_neighbor(mode='square')`` with
+    ``neighbor_range = 2 * radius``: ``max(|dy|, |dx|) <= radius``.
 
     Args:
         target_rows, target_cols: ``(N,)`` int64 grid coordinates.
         source_rows, source_cols: ``(M,)`` int64 grid coordinates.
-        radius: The radius in grid cells.
+        radius: The radius (half-size of the square) in grid cells.
+        window: One of :data:`WINDOWS`.
 
     Returns:
         torch.Tensor: ``(N, M)`` bool, True where the source is kept.
     """
+    if window == 'square':
+        return torch.maximum(
+            (target_rows[:, None] - source_rows[None]).abs(),
+            (target_cols[:, None] - source_cols[None]).abs()) <= radius
     squared = ((target_rows[:, None] - source_rows[None])**2 +
                (target_cols[:, None] - source_cols[None])**2)
     return squared.float()**0.5 < radius

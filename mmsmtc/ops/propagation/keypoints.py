@@ -3,11 +3,17 @@
 Protocol (``label_propagation.md``, "JHMDB keypoints"), checked against the
 official ``draw_labelmap_np`` (``data/jhmdb.py``), ``process_pose``
 (``utils/test_utils.py``) and ``eval_pck.py`` of CRW (ajabri/videowalk).
+
+Spa-then-Temp / VFS (``jhmdb_dataset_rgb``, ``VanillaTracker``) work at the
+image resolution instead: :func:`image_joint_label_maps` and
+:func:`read_out_keypoints_at_image`.
 """
 from typing import Tuple
 
+import cv2
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 #: Gaussian width of the joint maps, in grid cells.
 JOINT_SIGMA = 0.5
@@ -126,4 +132,92 @@ def read_out_keypoints(soft_labels: torch.Tensor,
         [image_size[1] / grid_width, image_size[0] / grid_height])
     coords = coords * scale
     coords[flat.sum(1) == 0] = -1
+    return coords.numpy()
+
+
+#: Spa-then-Temp / VFS: Gaussian width in image pixels, joints read out.
+IMAGE_JOINT_SIGMA = 4
+IMAGE_KEYPOINT_TOPK = 5
+
+
+def image_joint_label_maps(joints: np.ndarray,
+                           image_size: Tuple[int, int],
+                           input_size: Tuple[int, int],
+                           grid_size: Tuple[int, int],
+                           sigma: float = IMAGE_JOINT_SIGMA
+                           ) -> Tuple[torch.Tensor, np.ndarray]:
+    """Frame-0 joint maps of the Spa-then-Temp / VFS protocol.
+
+    One peak-1 Gaussian of ``sigma`` image pixels per joint, drawn at the
+    original resolution (the same integer window as
+    :func:`joint_label_maps`, ``draw_label_map``), no background channel;
+    resized with OpenCV INTER_LINEAR to the input size (the pipeline's
+    ``Resize``), then with torch's bilinear (align_corners=False) to the
+    grid and rounded to float32 (``forward_test``).
+
+    Args:
+        joints: ``(J, 2)`` zero-based ``(x, y)`` image pixels.
+        image_size: ``(H, W)`` of the original frame.
+        input_size: ``(H', W')`` the frames are resized to (320 x 320).
+        grid_size: The label grid ``(h, w)``.
+        sigma: Gaussian width in image pixels (4).
+
+    Returns:
+        tuple[Tensor, np.ndarray]: ``(J, h, w)`` float32 grid labels and
+        the ``(J, H', W')`` float64 maps at the input size (frame 0's
+        prediction is read from them).
+    """
+    joints = np.asarray(joints, dtype=np.float64)
+    if joints.ndim != 2 or joints.shape[1] != 2:
+        raise ValueError(f'joints must be (J, 2) (x, y), got shape '
+                         f'{joints.shape}')
+    maps = np.zeros((len(joints), *image_size), dtype=np.float64)
+    for joint, (x, y) in enumerate(joints):
+        _paste_gaussian(maps[joint], x, y, sigma)
+    height, width = input_size
+    resized = np.stack([
+        cv2.resize(joint_map, (width, height),
+                   interpolation=cv2.INTER_LINEAR) for joint_map in maps
+    ])
+    grid = F.interpolate(
+        torch.from_numpy(resized)[None],
+        size=tuple(grid_size),
+        mode='bilinear',
+        align_corners=False)[0].float()
+    return grid, resized
+
+
+def read_out_keypoints_at_image(soft_labels: torch.Tensor,
+                                image_size: Tuple[int, int],
+                                topk: int = IMAGE_KEYPOINT_TOPK
+                                ) -> np.ndarray:
+    """Joint coordinates read at the image resolution (VFS ``img2coord``).
+
+    Each ``(h, w)`` joint map is upsampled bilinearly (align_corners=False)
+    to the image size; its ``topk`` largest pixels are averaged with
+    weights normalised to sum 1; an all-zero map gives ``(-1, -1)``.
+
+    Args:
+        soft_labels: ``(J, h, w)`` joint maps (no background channel), at
+            the grid or any other size.
+        image_size: ``(H, W)`` of the original frame.
+        topk: Pixels averaged per joint (5).
+
+    Returns:
+        np.ndarray: ``(J, 2)`` float64 ``(x, y)`` pixels.
+    """
+    if soft_labels.ndim != 3 or soft_labels.shape[0] < 1:
+        raise ValueError('soft_labels must be (J, h, w) with J >= 1, got '
+                         f'shape {tuple(soft_labels.shape)}')
+    height, width = image_size
+    maps = F.interpolate(
+        soft_labels.detach().to('cpu', torch.float64)[None],
+        size=(height, width),
+        mode='bilinear',
+        align_corners=False)[0].flatten(1)
+    weights, pixels = maps.topk(min(topk, maps.shape[1]), dim=1)
+    weights = weights / weights.sum(1, keepdim=True)
+    coords = torch.stack([((pixels % width) * weights).sum(1),
+                          ((pixels // width) * weights).sum(1)], 1)
+    coords[maps.sum(1) == 0] = -1
     return coords.numpy()

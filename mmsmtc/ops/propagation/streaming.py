@@ -24,8 +24,13 @@ without ever forming the ``(sources x cells) x cells`` affinity:
 The frame-0 copies that pad the short-term list early in the video are
 scored on their window once, whatever their number. Only frame 0 and the
 last ``n_context`` frames are kept.
+
+The Spa-then-Temp / VFS tracker is the same computation with three options
+(``window='square'``, ``restrict_first_frame=True``, ``context='recent'``):
+with ``restrict_first_frame`` frame 0 is scored on its window like the
+short-term frames instead of densely.
 """
-from typing import Dict, List, Tuple, Union
+from typing import Dict, List, Optional, Tuple, Union
 
 import torch
 
@@ -92,6 +97,13 @@ class StreamingLabelPropagation:
         first_feats: ``(C, h, w)`` features of frame 0 (not normalised).
         first_labels: ``(K, h, w)`` labels of frame 0 (soft or one-hot).
         topk, radius, temperature, n_context: The protocol settings.
+        window: ``'disc'`` (CRW: Euclidean grid distance ``< radius``) or
+            ``'square'`` (VFS: ``max(|dy|, |dx|) <= radius``).
+        restrict_first_frame: Apply the window to the frame-0 (long-term)
+            source too (VFS's ``with_first_neighbor``); CRW does not.
+        context: ``'pad'`` (CRW: the ``n_context`` preceding frames, padded
+            with frame 0) or ``'recent'`` (VFS: frame 0 plus the real frames
+            ``max(0, t - n_context) .. t - 1``, no padding).
         tile_size: Side of the square tiles of target cells scored together;
             it bounds memory and never changes the result.
         bank_device: Where the features and labels of frame 0 and the last
@@ -112,6 +124,9 @@ class StreamingLabelPropagation:
                  radius: float,
                  temperature: float,
                  n_context: int,
+                 window: str = 'disc',
+                 restrict_first_frame: bool = False,
+                 context: str = 'pad',
                  tile_size: int = 8,
                  bank_device: DeviceLike = None,
                  dtype: torch.dtype = torch.float32) -> None:
@@ -119,11 +134,14 @@ class StreamingLabelPropagation:
             topk=topk,
             radius=radius,
             temperature=temperature,
-            n_context=n_context)
+            n_context=n_context,
+            window=window,
+            restrict_first_frame=restrict_first_frame,
+            context=context)
         check_frame_features(first_feats, 'first_feats', ndim=3)
         grid = tuple(first_feats.shape[1:])
         check_first_labels(first_labels, grid)
-        check_topk_fits(topk, n_context, grid)
+        check_topk_fits(topk, n_context, grid, context)
         if int(tile_size) != tile_size or tile_size < 1:
             raise ValueError(
                 f'tile_size must be an integer >= 1, got {tile_size!r}')
@@ -131,6 +149,9 @@ class StreamingLabelPropagation:
         self.radius = radius
         self.temperature = temperature
         self.n_context = int(n_context)
+        self.window = window
+        self.restrict_first_frame = restrict_first_frame
+        self.context = context
         self.tile_size = int(tile_size)
         self.dtype = dtype
         self.grid = grid
@@ -147,7 +168,7 @@ class StreamingLabelPropagation:
         self._margin = 2 * logit_error_bound(self.num_channels, dtype,
                                              temperature)
         self._screened = self.topk + SCREEN_EXTRA
-        self._reach = radius_reach(radius)
+        self._reach = radius_reach(radius, window)
         frame0 = prepare_features(first_feats, dtype,
                                   temperature)._replace(unit=None)
         self._bank = FrameBank(self.n_context, frame0,
@@ -172,8 +193,9 @@ class StreamingLabelPropagation:
             torch.Tensor: ``(K, h, w)`` soft labels, on the features' device.
         """
         target = self._prepare(feats)
-        context = context_frame_indices(self.num_frames, self.n_context)
-        slots = torch.tensor([self._bank.slot(f) for f in [0] + context],
+        sources = [0] + context_frame_indices(self.num_frames,
+                                              self.n_context, self.context)
+        slots = torch.tensor([self._bank.slot(f) for f in sources],
                              device=self.bank_device)
         height, width = self.grid
         prediction = torch.empty(
@@ -182,14 +204,17 @@ class StreamingLabelPropagation:
             self._bank.labels.shape[-1],
             dtype=self.dtype,
             device=self.device)
-        frame0_values, frame0_cells = self._frame0_screen(
-            target.unit.view(-1, self.num_channels))
+        frame0_screen = None
+        if not self.restrict_first_frame:
+            frame0_screen = self._frame0_screen(
+                target.unit.view(-1, self.num_channels))
         for tile in iter_tiles(height, width, self.tile_size, self._reach):
             coords = grid_coordinates(tile.rows, tile.cols, self.device)
             tile_cells = coords[0] * width + coords[1]
-            tile_labels = self._propagate_tile(tile, target, context, slots,
-                                               frame0_values[tile_cells],
-                                               frame0_cells[tile_cells])
+            tile_frame0 = None if frame0_screen is None else tuple(
+                part[tile_cells] for part in frame0_screen)
+            tile_labels = self._propagate_tile(tile, target, sources, slots,
+                                               tile_frame0)
             prediction[tile.rows, tile.cols] = tile_labels.view(
                 tile.rows.stop - tile.rows.start,
                 tile.cols.stop - tile.cols.start, -1)
@@ -262,18 +287,39 @@ class StreamingLabelPropagation:
             cells.append(block_cells)
         return torch.cat(values), torch.cat(cells)
 
+    def _windowed_sources(self, sources: List[int]
+                          ) -> Tuple[List[int], List[int], List[int]]:
+        """How the windowed source positions are scored.
+
+        Args:
+            sources: The source frame of each position (frame 0 first).
+
+        Returns:
+            tuple[list, list, list]: the distinct windowed frames, the
+            first position of each, and the later positions of frame 0
+            (its copies: scored once, repeated by
+            :meth:`_repeat_frame0_copies`). Only frame 0 can repeat.
+        """
+        first = 0 if self.restrict_first_frame else 1
+        frames = list(dict.fromkeys(sources[first:]))
+        positions = [sources.index(frame, first) for frame in frames]
+        copies = [p for p in range(first, len(sources)) if sources[p] == 0]
+        return frames, positions, copies[1:]
+
     def _propagate_tile(self, tile, target: FrameFeatures,
-                        context: List[int], slots: torch.Tensor,
-                        frame0_values: torch.Tensor,
-                        frame0_cells: torch.Tensor) -> torch.Tensor:
+                        sources: List[int], slots: torch.Tensor,
+                        frame0_screen: Optional[Tuple[torch.Tensor,
+                                                      torch.Tensor]]
+                        ) -> torch.Tensor:
         """Soft labels ``(n, K)`` of the ``n`` target cells of one tile.
 
         Args:
             tile: The tile and its source window.
             target: The target frame's features.
-            context: The short-term source frames.
-            slots: ``(1 + n_context,)`` bank slot of each source position.
-            frame0_values, frame0_cells: ``(n, r)`` its frame-0 screen.
+            sources: The source frame of each position (frame 0 first).
+            slots: Bank slot of each source position.
+            frame0_screen: ``(n, r)`` frame-0 screen (values, cells) of the
+                tile, or None when frame 0 is windowed.
         """
         num_cells = self.grid[0] * self.grid[1]
         tile_unit = target.unit[tile.rows, tile.cols].reshape(
@@ -283,24 +329,26 @@ class StreamingLabelPropagation:
                                         self.device)
         window_cells = (window_cells[0] * self.grid[1] +
                         window_cells[1])[reachable]
-        frames = list(dict.fromkeys(context))
+        frames, positions, copies = self._windowed_sources(sources)
         logits = self._window_logits(tile_unit, frames, window_cells,
                                      outside)
         context_values, columns = largest(logits.flatten(1), self._screened)
-        frame_positions = torch.tensor(
-            [context.index(frame) + 1 for frame in frames],
-            device=self.device)
+        frame_positions = torch.tensor(positions, device=self.device)
         context_keys = (frame_positions[columns // len(window_cells)] *
                         num_cells + window_cells[columns % len(window_cells)])
-        pooled_values = torch.cat([frame0_values, context_values], 1)
+        pooled_values, pooled_keys = context_values, context_keys
+        if frame0_screen is not None:
+            pooled_values = torch.cat([frame0_screen[0], context_values], 1)
+            pooled_keys = torch.cat([frame0_screen[1], context_keys], 1)
         kept = min(self._screened, pooled_values.shape[1])
         screened, picked = pooled_values.topk(kept, dim=1)
-        keys = torch.cat([frame0_cells, context_keys], 1).gather(1, picked)
+        keys = pooled_keys.gather(1, picked)
         threshold = screened[:, min(self.topk, kept) - 1] - self._margin
         complete = self._screen_is_complete(screened, pooled_values.shape[1],
                                             threshold)
-        complete &= self._screen_is_complete(frame0_values, num_cells,
-                                             threshold)
+        if frame0_screen is not None:
+            complete &= self._screen_is_complete(frame0_screen[0], num_cells,
+                                                 threshold)
         complete &= self._screen_is_complete(
             context_values, logits.shape[1] * logits.shape[2], threshold)
 
@@ -310,8 +358,8 @@ class StreamingLabelPropagation:
         target64 /= target.norm.view(-1)[tile_cells, None]
         exact = self._exact_candidates(target64, keys, slots)
         exact.masked_fill_(screened == self._excluded, float('-inf'))
-        exact, keys = self._repeat_frame0_copies(exact, keys,
-                                                 context.count(0))
+        exact, keys = self._repeat_frame0_copies(exact, keys, positions[0],
+                                                 copies, frames[0] == 0)
         labels = self._aggregate(exact, keys, slots)
         if self.dtype == torch.float64:
             complete[:] = False
@@ -320,39 +368,46 @@ class StreamingLabelPropagation:
             labels[unresolved] = self._propagate_unresolved(
                 unresolved, tile_cells[unresolved], threshold[unresolved],
                 tile_unit, target64, logits, frame_positions, window_cells,
-                context.count(0), slots)
+                (positions[0], copies, frames[0] == 0), slots)
         return labels.to(self.dtype)
 
     def _repeat_frame0_copies(self, exact: torch.Tensor, keys: torch.Tensor,
-                              copies: int
+                              first: int, copies: List[int],
+                              windowed_frame0: bool
                               ) -> Tuple[torch.Tensor, torch.Tensor]:
-        """Give each copy of frame 0 in the context its own candidates.
+        """Give each copy of frame 0 among the windowed sources its own
+        candidates.
 
-        Early in the video the first ``copies`` context positions all hold
-        frame 0; it is screened once, as position 1. Each of its candidates
-        is a candidate at positions ``2 .. copies`` too, with the same
-        logit (the protocol scores every copy); entries of other groups are
+        Early in the video several windowed positions hold frame 0 (the
+        padding of ``context='pad'``; with ``context='recent'`` frame 0 is
+        a real context frame up to ``t = n_context``); it is screened once,
+        at its first windowed position ``first``. Each of its candidates is
+        a candidate at the positions ``copies`` too, with the same logit
+        (the protocol scores every copy); entries of other groups are
         repeated as ``-inf`` placeholders (key 0, softmax weight 0).
 
         Args:
             exact: ``(n, r)`` float64 logits.
             keys: ``(n, r)`` their source-order keys.
-            copies: Context positions holding frame 0.
+            first: The position frame 0 is screened at.
+            copies: Its later windowed positions.
+            windowed_frame0: Whether frame 0 is among the windowed sources.
 
         Returns:
-            tuple[Tensor, Tensor]: ``(n, r * max(copies, 1))`` logits and
+            tuple[Tensor, Tensor]: ``(n, r * (1 + len(copies)))`` logits and
             keys.
         """
-        if copies <= 1:
+        if not windowed_frame0 or not copies:
             return exact, keys
         num_cells = self.grid[0] * self.grid[1]
-        is_copy = keys // num_cells == 1
+        is_copy = keys // num_cells == first
         repeated_exact = exact.masked_fill(~is_copy, float('-inf'))
         all_exact, all_keys = [exact], [keys]
-        for position in range(2, copies + 1):
+        for position in copies:
             all_exact.append(repeated_exact)
             all_keys.append(
-                torch.where(is_copy, keys + (position - 1) * num_cells, 0))
+                torch.where(is_copy, keys + (position - first) * num_cells,
+                            0))
         return torch.cat(all_exact, 1), torch.cat(all_keys, 1)
 
     def _screen_is_complete(self, values: torch.Tensor, candidates: int,
@@ -425,7 +480,7 @@ class StreamingLabelPropagation:
 
         Args:
             keys: Candidates' source-order keys.
-            slots: ``(1 + n_context,)`` bank slot of each source position.
+            slots: Bank slot of each source position.
         """
         rows = self._bank_rows(keys, slots)
         sources = self._bank.flat(self._bank.raw)[rows].to(
@@ -449,7 +504,7 @@ class StreamingLabelPropagation:
             exact: ``(n, r)`` float64 logits of a superset of each target's
                 top-k (``-inf`` for candidates that cannot matter).
             keys: ``(n, r)`` their source-order keys.
-            slots: ``(1 + n_context,)`` bank slot of each source position.
+            slots: Bank slot of each source position.
 
         Returns:
             torch.Tensor: ``(n, K)`` float64 soft labels.
@@ -466,7 +521,8 @@ class StreamingLabelPropagation:
                               tile_unit: torch.Tensor,
                               target64: torch.Tensor, logits: torch.Tensor,
                               frame_positions: torch.Tensor,
-                              window_cells: torch.Tensor, copies: int,
+                              window_cells: torch.Tensor,
+                              copies: Tuple[int, List[int], bool],
                               slots: torch.Tensor) -> torch.Tensor:
         """Labels ``(u, K)`` of targets whose screens may have dropped a
         candidate (flat regions: many near-ties within the margin).
@@ -486,15 +542,18 @@ class StreamingLabelPropagation:
                 distinct context frames.
             frame_positions: ``(f,)`` their first source position.
             window_cells: ``(m,)`` flat cells of the window.
-            copies: Context positions holding frame 0.
-            slots: ``(1 + n_context,)`` bank slot of each source position.
+            copies: The arguments of :meth:`_repeat_frame0_copies` after
+                ``exact`` and ``keys``.
+            slots: Bank slot of each source position.
         """
         num_cells = self.grid[0] * self.grid[1]
-        frame0 = self._frame0.raw.view(-1, self.num_channels)
-        frame0_logits = linear(tile_unit[rows], frame0).mul_(
-            self._frame0.scale.view(-1))
-        frame0_cells = (frame0_logits >=
-                        threshold[:, None]).any(0).nonzero()[:, 0]
+        frame0_cells = window_cells[:0]
+        if not self.restrict_first_frame:
+            frame0 = self._frame0.raw.view(-1, self.num_channels)
+            frame0_logits = linear(tile_unit[rows], frame0).mul_(
+                self._frame0.scale.view(-1))
+            frame0_cells = (frame0_logits >=
+                            threshold[:, None]).any(0).nonzero()[:, 0]
         above = self._any_above(logits, rows, threshold)
         frame_index, columns = above.nonzero().unbind(1)
         cells = window_cells[columns]
@@ -505,10 +564,10 @@ class StreamingLabelPropagation:
         inside = within_radius(target_cells // self.grid[1],
                                target_cells % self.grid[1],
                                cells // self.grid[1], cells % self.grid[1],
-                               self.radius)
+                               self.radius, self.window)
         exact[:, len(frame0_cells):].masked_fill_(~inside, float('-inf'))
         exact, keys = self._repeat_frame0_copies(
-            exact, keys.expand(len(rows), -1), copies)
+            exact, keys.expand(len(rows), -1), *copies)
         kth = exact.topk(min(self.topk, exact.shape[1]), dim=1).values[:, -1]
         found_rows, columns = (exact >= kth[:, None]).nonzero().unbind(1)
         values, keys = pad_ragged_rows(found_rows, exact[found_rows, columns],
@@ -556,7 +615,7 @@ class StreamingLabelPropagation:
             sources = grid_coordinates(tile.window_rows, tile.window_cols,
                                        self.device)
             inside = within_radius(targets[0], targets[1], sources[0],
-                                   sources[1], self.radius)
+                                   sources[1], self.radius, self.window)
             reachable = inside.any(0).nonzero()[:, 0]
             entry = (reachable, ~inside[:, reachable])
             size = _nbytes(entry)

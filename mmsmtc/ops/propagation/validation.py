@@ -7,15 +7,33 @@ from typing import Tuple
 
 import torch
 
+from .geometry import CONTEXTS, WINDOWS
 
-def check_propagation_settings(*, topk: int, radius: float,
-                               temperature: float, n_context: int) -> None:
-    """Validate the four protocol settings.
+
+def check_propagation_settings(*,
+                               topk: int,
+                               radius: float,
+                               temperature: float,
+                               n_context: int,
+                               window: str = 'disc',
+                               restrict_first_frame: bool = False,
+                               context: str = 'pad') -> None:
+    """Validate the protocol settings.
 
     Raises:
-        ValueError: If ``topk`` or ``n_context`` is below 1, or ``radius``
-            or ``temperature`` is not positive.
+        ValueError: If ``topk`` or ``n_context`` is below 1, ``radius``
+            or ``temperature`` is not positive, or ``window``,
+            ``restrict_first_frame`` or ``context`` is not one of its
+            values.
     """
+    if window not in WINDOWS:
+        raise ValueError(f'window must be one of {WINDOWS}, got {window!r}')
+    if context not in CONTEXTS:
+        raise ValueError(
+            f'context must be one of {CONTEXTS}, got {context!r}')
+    if not isinstance(restrict_first_frame, bool):
+        raise ValueError('restrict_first_frame must be True or False, got '
+                         f'{restrict_first_frame!r}')
     if int(topk) != topk or topk < 1:
         raise ValueError(f'topk must be an integer >= 1, got {topk!r}')
     if int(n_context) != n_context or n_context < 1:
@@ -27,21 +45,27 @@ def check_propagation_settings(*, topk: int, radius: float,
         raise ValueError(f'temperature must be > 0, got {temperature!r}')
 
 
-def check_topk_fits(topk: int, n_context: int, grid: Tuple[int,
-                                                           int]) -> None:
+def check_topk_fits(topk: int,
+                    n_context: int,
+                    grid: Tuple[int, int],
+                    context: str = 'pad') -> None:
     """Check that ``topk`` does not exceed the number of source cells.
 
     The protocol scores ``(1 + n_context) * h * w`` source cells per target
-    cell; the official code fails inside ``torch.topk`` beyond that.
+    cell (``context='pad'``), or ``2 * h * w`` for frame 1 with
+    ``context='recent'``; the official code fails inside ``torch.topk``
+    beyond that.
 
     Raises:
         ValueError: If ``topk`` is larger than that count.
     """
-    num_sources = (1 + n_context) * grid[0] * grid[1]
+    frames = 1 + n_context if context == 'pad' else 2
+    num_sources = frames * grid[0] * grid[1]
     if topk > num_sources:
         raise ValueError(
             f'topk={topk} exceeds the {num_sources} source cells '
-            f'((1 + n_context={n_context}) frames of {grid[0]}x{grid[1]})')
+            f'({frames} source frames of {grid[0]}x{grid[1]}, '
+            f'context={context!r})')
 
 
 def check_frame_features(feats: torch.Tensor, name: str,
