@@ -265,11 +265,18 @@ def test_random_init_follows_dino_and_needs_no_checkpoint():
                        torch.zeros_like(model.blocks[0].attn.qkv.bias))
 
 
-def deeper_tiny_vit(**kwargs):
-    """Four blocks: the middle ones have drop rates strictly in (0, rate)."""
+def deeper_tiny_vit(layer_scale=False, **kwargs):
+    """Four blocks: the middle ones have drop rates strictly in (0, rate).
+    With ``layer_scale``, DINOv2's LayerScales drawn in [0.5, 1.5]."""
     torch.manual_seed(0)
-    return VisionTransformer(arch=dict(TINY_ARCH, depth=4),
-                             pretrain_img_size=TINY_PRETRAIN_SIZE, **kwargs)
+    model = VisionTransformer(
+        arch=dict(TINY_ARCH, depth=4, layer_scale=layer_scale),
+        pretrain_img_size=TINY_PRETRAIN_SIZE, **kwargs)
+    with torch.no_grad():
+        for name, parameter in model.named_parameters():
+            if name.endswith('.gamma'):
+                parameter.uniform_(0.5, 1.5)
+    return model
 
 
 def assert_equal_up_to_float64_rounding(got, expected):
@@ -288,8 +295,9 @@ def assert_equal_up_to_float64_rounding(got, expected):
         got, expected, rtol=0, atol=1e-9 * expected.abs().max().item())
 
 
+@pytest.mark.parametrize('layer_scale', [False, True])
 @pytest.mark.parametrize('frozen', [True, False])
-def test_skipping_dropped_paths_equals_timm_blocks(frozen):
+def test_skipping_dropped_paths_equals_timm_blocks(frozen, layer_scale):
     """Same random state -> same tokens, keys and gradients as timm's
     blocks, which compute the dropped branches and multiply them by 0.
 
@@ -300,7 +308,8 @@ def test_skipping_dropped_paths_equals_timm_blocks(frozen):
     images = torch.randn(6, 3, 56, 56, dtype=torch.float64)
     outputs, grads = [], []
     for skip in (True, False):
-        model = deeper_tiny_vit(drop_path_rate=0.6, frozen=frozen,
+        model = deeper_tiny_vit(layer_scale, drop_path_rate=0.6,
+                                frozen=frozen,
                                 out_types=('tokens', 'keys'),
                                 skip_dropped_paths=skip,
                                 fast_cpu_linear=False).train().double()

@@ -134,7 +134,8 @@ def test_frames_are_the_rendered_frames(tiny_set):
                  '000000000003.jpg'):
         decoded = np.array(Image.open(path)).astype(float)
         assert decoded.shape == (48, 64, 3)
-        assert np.abs(decoded - video.frames[2]).mean() < 3.0
+        # JPEG loses a few levels, more on the frames' sensor noise
+        assert np.abs(decoded - video.frames[2]).mean() < 5.0
 
 
 def test_jhmdb_mat_is_stored_as_jhmdb_stores_it(tiny_set):

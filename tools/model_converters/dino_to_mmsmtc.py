@@ -1,8 +1,9 @@
-"""Convert an official DINO checkpoint into an mmsmtc backbone state dict.
+"""Convert a DINO or DINOv2 checkpoint into an mmsmtc backbone state dict.
 
 Reads a released backbone (``dino_deitsmall16_pretrain.pth``,
-``dino_resnet50_pretrain.pth``, ...) or a full DINO training checkpoint
-(``{'teacher': ..., 'student': ...}`` with ``module.``/``backbone.``
+``dino_resnet50_pretrain.pth``, DINOv2's ``dinov2_vitb14_pretrain.pth``,
+...), a timm state dict of the same models, or a full DINO training
+checkpoint (``{'teacher': ..., 'student': ...}`` with ``module.``/``backbone.``
 prefixes and a ``head``), maps every tensor through the backbone's key map,
 checks every shape against the chosen ``--arch`` and saves a plain dict of
 tensors that loads with ``torch.load(..., weights_only=True)`` and
@@ -13,6 +14,9 @@ Example::
     python tools/model_converters/dino_to_mmsmtc.py \
         dino_deitsmall16_pretrain.pth checkpoints/dino_vit-s16.pth \
         --arch vit-s16
+    python tools/model_converters/dino_to_mmsmtc.py \
+        dinov2_vitb14_pretrain.pth checkpoints/dinov2_vit-b14.pth \
+        --arch dinov2-vit-b14
 """
 import argparse
 import sys
@@ -31,13 +35,18 @@ ARCH_BACKBONES = {
     'vit-s8': lambda: VisionTransformer('vit-s8', final_norm=True),
     'vit-b16': lambda: VisionTransformer('vit-b16', final_norm=True),
     'vit-b8': lambda: VisionTransformer('vit-b8', final_norm=True),
+    'dinov2-vit-s14': lambda: VisionTransformer(
+        'dinov2-vit-s14', final_norm=True),
+    'dinov2-vit-b14': lambda: VisionTransformer(
+        'dinov2-vit-b14', final_norm=True),
     'r50': lambda: ResNet(depth=50, out_indices=(0, 1, 2, 3)),
 }
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('src', type=Path, help='official DINO checkpoint')
+    parser.add_argument(
+        'src', type=Path, help='official DINO / DINOv2 (or timm) checkpoint')
     parser.add_argument('dst', type=Path, help='converted state dict')
     parser.add_argument(
         '--arch', choices=sorted(ARCH_BACKBONES), default='vit-s16')

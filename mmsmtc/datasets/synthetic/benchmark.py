@@ -46,8 +46,9 @@ OUTPUT_FOLDERS = ('YTVOS', 'DAVIS', 'JHMDB', 'VIP')
 META_FILE = 'synthetic_meta.json'
 #: Version of the scene sampling and rendering, recorded in the meta file:
 #: bumped whenever the same arguments give other videos (2: low-contrast
-#: backgrounds), so that tools can tell a stale set from the current one.
-GENERATOR_VERSION = 2
+#: backgrounds; 3: appearance changes over time and deforming objects), so
+#: that tools can tell a stale set from the current one.
+GENERATOR_VERSION = 3
 
 _TRAIN_SPLIT, _VAL_SPLIT = 0, 1
 
@@ -166,9 +167,10 @@ def generate_synthetic_benchmark(out_dir: Union[str, Path],
 
     Returns:
         dict: The summary also written to ``OUT/synthetic_meta.json``:
-        :data:`GENERATOR_VERSION`, arguments, ``train_videos`` and ``val_videos`` names,
-        ``num_objects`` per validation video, ``num_keypoints`` (``J``),
-        ``num_part_classes``, ``num_files`` and the benchmark ``roots``
+        :data:`GENERATOR_VERSION`, arguments, ``train_videos`` and
+        ``val_videos`` names, ``num_objects`` per validation video,
+        ``num_keypoints`` (``J``), ``num_part_classes``, ``num_files`` and
+        the benchmark ``roots``
         (relative to ``out_dir``), plus ``out_dir`` itself (not written).
 
     Raises:

@@ -3,13 +3,15 @@
 Objects are drawn back to front (ascending ``depth``) with hard edges, so
 the instance mask is exact: a pixel carries object ``k`` exactly when its
 centre lies inside object ``k`` and inside no object in front of it, and
-then its colour is object ``k``'s texture at that point.
+then its clean colour is object ``k``'s texture at that point. The scene's
+appearance changes (:mod:`.appearance`) then act on the whole frame.
 """
 from dataclasses import dataclass
 from typing import Tuple
 
 import numpy as np
 
+from .appearance import apply_appearance
 from .scene import Pose, Scene, SceneObject, pose_at
 from .shapes import (circumscribed_radius, contains, part_class_ids,
                      PARTS_PER_KIND)
@@ -62,7 +64,8 @@ def rasterise_object(scene_object: SceneObject, pose: Pose, height: int,
                      width: int) -> ObjectLayer:
     """Rasterise one object in the pose ``pose`` on an ``height x width``
     frame, ignoring other objects."""
-    reach = pose.scale * circumscribed_radius(scene_object.shape)
+    reach = (pose.scale * max(pose.stretch, 1.0 / pose.stretch) *
+             circumscribed_radius(scene_object.shape))
     centre_x, centre_y = pose.centre
     rows = slice(int(np.clip(np.floor(centre_y - reach), 0, height)),
                  int(np.clip(np.ceil(centre_y + reach) + 1, 0, height)))
@@ -96,7 +99,7 @@ def render_background(scene: Scene, frame_index: int) -> np.ndarray:
 def render_frame(
         scene: Scene,
         frame_index: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Render one frame.
+    """Render one frame, with the scene's appearance changes.
 
     Returns:
         tuple: ``(frame, instance_mask, part_mask)``: ``(H, W, 3)`` uint8
@@ -113,6 +116,8 @@ def render_frame(
         canvas[box][layer.mask] = layer.colours[layer.mask]
         instance_mask[box][layer.mask] = scene_object.object_id
         part_mask[box][layer.mask] = layer.parts[layer.mask]
+    if scene.appearance is not None:
+        canvas = apply_appearance(canvas, scene.appearance, frame_index)
     frame = np.clip(np.rint(canvas), 0, 255).astype(np.uint8)
     return frame, instance_mask, part_mask
 

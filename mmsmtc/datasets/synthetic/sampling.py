@@ -7,17 +7,25 @@ low-contrast two-colour texture that drifts (its two tones differ by
 by appearance and by motion, but no object is one constant colour, and the
 background stays one region for appearance-based grouping: with the strong
 light/dark checkers of earlier versions a from-scratch model split the
-background into as many groups as the objects. Sizes and speeds scale with ``min(H, W)`` so a
-scene looks the same at any frame size.
+background into as many groups as the objects. Objects deform (a
+stretch of their outline) while they move. Sizes and speeds scale with
+``min(H, W)`` so a scene looks the same at any frame size.
+
+Every video also gets appearance changes (:mod:`.appearance`): drifting
+and flickering brightness, contrast, saturation and hue, blurred frames
+and sensor noise, so that matching raw colours between distant frames
+fails where learned, augmentation-invariant features hold.
 
 A scene is accepted when, in its first frame, every object shows at least
 :data:`MIN_VISIBLE_FRACTION` of its area and all its keypoints, so that the
 first-frame ids are ``1..K`` with no gap and every keypoint can be seeded.
 """
 import colorsys
+import dataclasses
 
 import numpy as np
 
+from .appearance import AppearanceSpec
 from .render import project_keypoints, rasterise_object, render_frame
 from .scene import MotionSpec, Scene, SceneObject, pose_at
 from .shapes import SHAPE_KINDS, ShapeSpec, inscribed_radius
@@ -37,6 +45,23 @@ MAX_ATTEMPTS = 100
 MIN_SIDE = 32
 #: Range of the HSV value difference between the background's two tones.
 BACKGROUND_VALUE_STEP = (0.06, 0.12)
+#: Range of the objects' deformation amplitude (:class:`.scene.MotionSpec`).
+STRETCH_AMPLITUDE = (0.0, 0.2)
+#: Appearance changes (:mod:`.appearance`): each of brightness (in log),
+#: contrast, saturation and hue (turns) drifts as ``amplitude *
+#: sin(frequency * t + phase)`` with the amplitude drawn from these ranges
+#: per video, plus a per-frame jitter of the given standard deviation.
+LOG_BRIGHTNESS_DRIFT, LOG_BRIGHTNESS_JITTER = (0.15, 0.4), 0.1
+CONTRAST_DRIFT, CONTRAST_JITTER = (0.1, 0.3), 0.05
+SATURATION_DRIFT, SATURATION_JITTER = (0.2, 0.5), 0.05
+HUE_DRIFT, HUE_JITTER = (0.03, 0.08), 0.01
+#: Drift frequencies, radians per frame.
+DRIFT_FREQUENCY = (0.1, 0.3)
+#: Probability that a frame is blurred, and its blur sigma range in pixels
+#: at a 128-pixel short side (scaled with the frame).
+BLUR_PROBABILITY, BLUR_SIGMA = 0.3, (0.5, 1.5)
+#: Range of a video's noise standard deviation (``[0, 1]`` intensities).
+NOISE_STD = (0.01, 0.03)
 
 _NOISE_GRID_SIZE = 16
 
@@ -98,10 +123,9 @@ def _sample_motion(rng: np.random.Generator, height: int, width: int,
     unit = min(height, width) / 128.0
     scale = rng.uniform(0.14, 0.24) * min(height, width)
     scale_amplitude = rng.uniform(0.0, 0.2)
-    margin = (
-        scale *
-        (1.0 + scale_amplitude) * KEYPOINT_REACH * inscribed_radius(shape) +
-        1.0)
+    stretch_amplitude = rng.uniform(*STRETCH_AMPLITUDE)
+    margin = (scale * (1.0 + scale_amplitude) * (1.0 + stretch_amplitude) *
+              KEYPOINT_REACH * inscribed_radius(shape) + 1.0)
     low = np.array([margin, margin])
     high = np.array([width - 1.0 - margin, height - 1.0 - margin])
     direction = rng.uniform(0.0, 2.0 * np.pi)
@@ -120,7 +144,10 @@ def _sample_motion(rng: np.random.Generator, height: int, width: int,
         scale=float(scale),
         scale_amplitude=float(scale_amplitude),
         scale_frequency=float(rng.uniform(0.05, 0.2)),
-        scale_phase=float(rng.uniform(0.0, 2.0 * np.pi)))
+        scale_phase=float(rng.uniform(0.0, 2.0 * np.pi)),
+        stretch_amplitude=float(stretch_amplitude),
+        stretch_frequency=float(rng.uniform(0.05, 0.25)),
+        stretch_phase=float(rng.uniform(0.0, 2.0 * np.pi)))
 
 
 def _sample_keypoints(rng: np.random.Generator,
@@ -159,6 +186,48 @@ def _sample_candidate(rng: np.random.Generator, height: int, width: int,
         [np.cos(drift_angle), np.sin(drift_angle)])
     return Scene(height, width, num_frames, _sample_background(rng), drift,
                  tuple(objects))
+
+
+def _drift(rng: np.random.Generator, amplitude_range, jitter: float,
+           num_frames: int) -> np.ndarray:
+    """``(T,)`` smooth sinusoidal drift plus per-frame Gaussian jitter."""
+    t = np.arange(num_frames, dtype=np.float64)
+    amplitude = rng.uniform(*amplitude_range)
+    frequency = rng.uniform(*DRIFT_FREQUENCY)
+    phase = rng.uniform(0.0, 2.0 * np.pi)
+    return (amplitude * np.sin(frequency * t + phase) +
+            jitter * rng.standard_normal(num_frames))
+
+
+def sample_appearance(rng: np.random.Generator, num_frames: int,
+                      short_side: int) -> AppearanceSpec:
+    """Draw a video's appearance changes (see the constants above).
+
+    Args:
+        rng: The video's generator.
+        num_frames: ``T``.
+        short_side: ``min(H, W)``; blur scales with it.
+    """
+    unit = short_side / 128.0
+    blurred = rng.random(num_frames) < BLUR_PROBABILITY
+    blur_sigma = np.where(blurred,
+                          rng.uniform(*BLUR_SIGMA, size=num_frames) * unit,
+                          0.0)
+    return AppearanceSpec(
+        brightness=np.exp(
+            _drift(rng, LOG_BRIGHTNESS_DRIFT, LOG_BRIGHTNESS_JITTER,
+                   num_frames)),
+        contrast=np.maximum(
+            1.0 + _drift(rng, CONTRAST_DRIFT, CONTRAST_JITTER, num_frames),
+            0.2),
+        saturation=np.maximum(
+            1.0 +
+            _drift(rng, SATURATION_DRIFT, SATURATION_JITTER, num_frames),
+            0.0),
+        hue=_drift(rng, HUE_DRIFT, HUE_JITTER, num_frames),
+        blur_sigma=blur_sigma,
+        noise_std=np.full(num_frames, rng.uniform(*NOISE_STD)),
+        noise_seed=int(rng.integers(2**32)))
 
 
 def _first_frame_is_valid(scene: Scene) -> bool:
@@ -204,7 +273,10 @@ def sample_scene(rng: np.random.Generator, height: int, width: int,
     for _ in range(MAX_ATTEMPTS):
         scene = _sample_candidate(rng, height, width, num_frames)
         if _first_frame_is_valid(scene):
-            return scene
+            return dataclasses.replace(
+                scene,
+                appearance=sample_appearance(rng, num_frames,
+                                             min(height, width)))
     raise RuntimeError(
         f'no synthetic scene of {height}x{width} pixels passed the '
         f'first-frame check in {MAX_ATTEMPTS} attempts')

@@ -7,10 +7,11 @@ coordinates ``(x, y)`` with pixel ``(row, col)`` centred on
 the y axis (clockwise on screen, as y points down the image).
 """
 from dataclasses import dataclass
-from typing import Tuple
+from typing import Optional, Tuple
 
 import numpy as np
 
+from .appearance import AppearanceSpec
 from .shapes import ShapeSpec
 from .textures import TextureSpec
 
@@ -23,7 +24,9 @@ class MotionSpec:
     sin(wobble_frequency * t + wobble_phase)`` folded back into
     ``[low, high]`` per axis (the object bounces off those bounds); the
     angle turns at a constant rate; the scale (pixels per object-local
-    unit) breathes sinusoidally.
+    unit) breathes sinusoidally; the outline deforms: the object's local x
+    axis is stretched by ``1 + stretch_amplitude * sin(stretch_frequency *
+    t + stretch_phase)`` and its local y axis by the inverse (area kept).
 
     Attributes:
         start, velocity, wobble_amplitude: ``(2,)`` float ``(x, y)``
@@ -33,6 +36,8 @@ class MotionSpec:
         angle, angular_velocity: Radians, radians per frame.
         scale, scale_amplitude, scale_frequency, scale_phase: Scale at
             rest in pixels, relative amplitude, radians per frame, radians.
+        stretch_amplitude, stretch_frequency, stretch_phase: Deformation
+            amplitude (below 1), radians per frame, radians.
     """
 
     start: np.ndarray
@@ -48,21 +53,27 @@ class MotionSpec:
     scale_amplitude: float
     scale_frequency: float
     scale_phase: float
+    stretch_amplitude: float = 0.0
+    stretch_frequency: float = 0.0
+    stretch_phase: float = 0.0
 
 
 @dataclass(frozen=True, eq=False)
 class Pose:
     """Object pose in one frame: ``centre`` ``(2,)`` float ``(x, y)``,
-    ``angle`` (radians) and ``scale`` (pixels per local unit)."""
+    ``angle`` (radians), ``scale`` (pixels per local unit) and ``stretch``
+    (local x scaled by it, local y by its inverse)."""
 
     centre: np.ndarray
     angle: float
     scale: float
+    stretch: float = 1.0
 
     def to_image(self, local_points: np.ndarray) -> np.ndarray:
         """Map ``(..., 2)`` object-local ``(x, y)`` to image ``(x, y)``."""
         cos, sin = np.cos(self.angle), np.sin(self.angle)
-        local_x, local_y = local_points[..., 0], local_points[..., 1]
+        local_x = local_points[..., 0] * self.stretch
+        local_y = local_points[..., 1] / self.stretch
         image_x = self.centre[0] + self.scale * (cos * local_x - sin * local_y)
         image_y = self.centre[1] + self.scale * (sin * local_x + cos * local_y)
         return np.stack([image_x, image_y], axis=-1)
@@ -73,8 +84,8 @@ class Pose:
         cos, sin = np.cos(self.angle), np.sin(self.angle)
         shifted_x = (image_x - self.centre[0]) / self.scale
         shifted_y = (image_y - self.centre[1]) / self.scale
-        return (cos * shifted_x + sin * shifted_y,
-                -sin * shifted_x + cos * shifted_y)
+        return ((cos * shifted_x + sin * shifted_y) / self.stretch,
+                (-sin * shifted_x + cos * shifted_y) * self.stretch)
 
 
 def _fold_into(values: np.ndarray, low: float, high: float) -> np.ndarray:
@@ -96,8 +107,10 @@ def pose_at(motion: MotionSpec, frame_index: int) -> Pose:
     scale = motion.scale * (
         1.0 + motion.scale_amplitude *
         np.sin(motion.scale_frequency * t + motion.scale_phase))
+    stretch = 1.0 + motion.stretch_amplitude * np.sin(
+        motion.stretch_frequency * t + motion.stretch_phase)
     return Pose(centre, motion.angle + motion.angular_velocity * t,
-                float(scale))
+                float(scale), float(stretch))
 
 
 @dataclass(frozen=True, eq=False)
@@ -137,6 +150,8 @@ class Scene:
             coordinates divided by ``min(height, width)`` plus the drift.
         background_drift: ``(2,)`` float texture-coordinate shift per frame.
         objects: The objects in id order (ids ``1..K``).
+        appearance: How each frame's light and camera change its look
+            (:mod:`.appearance`); None renders the clean frames.
     """
 
     height: int
@@ -145,3 +160,4 @@ class Scene:
     background: TextureSpec
     background_drift: np.ndarray
     objects: Tuple[SceneObject, ...]
+    appearance: Optional[AppearanceSpec] = None

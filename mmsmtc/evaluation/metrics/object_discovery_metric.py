@@ -69,6 +69,9 @@ class ObjectDiscoveryMetric(PredictionWritingMetric):
         """Return ``{'FG-ARI': ..., 'mBO': ...}`` ({} when format_only)."""
         if self.format_only:
             return {}
+        # averaged in video-name order: the same float sums whatever the
+        # order the videos were processed in, or by how many processes
+        results = sorted(results, key=lambda result: result['video_name'])
         scored = [result for result in results if result['ari'] is not None]
         skipped = [r['video_name'] for r in results if r['ari'] is None]
         if skipped:

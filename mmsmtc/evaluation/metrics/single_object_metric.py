@@ -68,15 +68,18 @@ class SingleObjectMetric(PredictionWritingMetric):
                         f'least 3 annotated frames, got {len(intersections)}')
                 intersections, unions = intersections[1:-1], unions[1:-1]
             self.results.append(
-                dict(intersections=intersections, unions=unions))
+                dict(video_name=video_name(sample),
+                     intersections=intersections,
+                     unions=unions))
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         """Return ``{'J': ..., 'J-frame': ...}`` ({} when format_only)."""
         if self.format_only:
             return {}
+        # in video-name order: the same float sums for any processing order
         frame_j = [
             frame_jaccard(result['intersections'], result['unions'])
-            for result in results
+            for result in sorted(results, key=lambda r: r['video_name'])
         ]
         return {
             'J': sequence_mean_j(frame_j),

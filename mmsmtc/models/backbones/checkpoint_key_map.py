@@ -172,17 +172,23 @@ def map_state_dict(source_state: Mapping[str, torch.Tensor],
 def load_mapped_checkpoint(module: nn.Module,
                            path: Union[str, Path],
                            key_map: KeyMap,
-                           which: str = 'teacher') -> LoadReport:
+                           which: str = 'teacher',
+                           strict: bool = False) -> LoadReport:
     """Load ``path`` into ``module`` strictly through ``key_map``.
 
-    Missing and unexpected keys are logged as warnings, ignored ones at INFO;
-    shape mismatches and checkpoints that load nothing raise
+    Missing and unexpected keys are logged as warnings (with ``strict``:
+    raise :class:`CheckpointError` before anything is loaded), ignored ones
+    at INFO; shape mismatches and checkpoints that load nothing raise
     :class:`CheckpointError`.
     """
     source = str(path)
     state = select_state_dict(read_checkpoint(path), which, source)
     mapped, report = map_state_dict(state, key_map, module.state_dict(),
                                     source)
+    if strict and (report.missing or report.unexpected):
+        raise CheckpointError(
+            f'{source} does not fill {type(module).__name__} exactly '
+            f'(strict loading):\n{report.summary()}')
     module.load_state_dict(mapped, strict=False)
     level = (logging.WARNING
              if report.missing or report.unexpected else logging.INFO)

@@ -14,7 +14,9 @@ class KeyMappedBackbone(BaseModule):
     loads ``PATH`` with
     :func:`~mmsmtc.models.backbones.checkpoint_key_map.load_mapped_checkpoint`
     and the subclass's :meth:`checkpoint_key_map` (``which`` picks the
-    network of a DINO training checkpoint; default ``'teacher'``). Without
+    network of a DINO training checkpoint; default ``'teacher'``;
+    ``strict=True`` turns missing or unexpected keys from warnings into a
+    :class:`~mmsmtc.utils.checkpoint.CheckpointError`). Without
     it, :meth:`init_random_weights` runs first and then any other
     ``init_cfg`` follows MMEngine's usual rules.
     """
@@ -37,7 +39,8 @@ class KeyMappedBackbone(BaseModule):
             self,
             pretrained['checkpoint'],
             self.checkpoint_key_map(),
-            which=pretrained.get('which', 'teacher'))
+            which=pretrained.get('which', 'teacher'),
+            strict=pretrained.get('strict', False))
         self._is_init = True
 
     def _pretrained_cfg(self) -> Optional[dict]:

@@ -1,4 +1,9 @@
-"""DINO Vision Transformer (ViT-S/16, ViT-B/16, ViT-B/8) on timm blocks.
+"""DINO and DINOv2 Vision Transformers on timm blocks.
+
+Archs: DINO ViT-S/16, ViT-S/8, ViT-B/16, ViT-B/8 (``'vit-s16'``,
+``'vit-s8'``, ``'vit-b16'``, ``'vit-b8'``, trained at 224) and DINOv2
+ViT-S/14, ViT-B/14 (``'dinov2-vit-s14'``, ``'dinov2-vit-b14'``, with
+LayerScale, trained at 518: a 37 x 37 positional grid).
 
 Interface (consumed by necks, heads, the SMTC algorithm and label
 propagation)::
@@ -14,12 +19,12 @@ propagation)::
 import contextlib
 import logging
 from functools import partial
-from typing import Callable, Dict, Sequence, Tuple, Union
+from typing import Callable, Dict, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
 from mmengine.logging import print_log
-from timm.layers import DropPath, PatchEmbed
+from timm.layers import DropPath, LayerScale, PatchEmbed
 from timm.models.vision_transformer import Attention, Block
 from torch import nn
 
@@ -29,38 +34,57 @@ from ..layers import Linear, use_fast_cpu_linear
 from .checkpoint_key_map import KeyMap
 from .image_input import check_image_batch
 from .key_mapped_backbone import KeyMappedBackbone
-from .pos_embed import interpolate_pos_embed_dino
+from .pos_embed import POS_EMBED_INTERPOLATIONS
 
 #: Parameters of one DINO block, named as in DINO (and timm).
 BLOCK_PARAMETERS = ('norm1.weight', 'norm1.bias', 'attn.qkv.weight',
                     'attn.qkv.bias', 'attn.proj.weight', 'attn.proj.bias',
                     'norm2.weight', 'norm2.bias', 'mlp.fc1.weight',
                     'mlp.fc1.bias', 'mlp.fc2.weight', 'mlp.fc2.bias')
+#: LayerScale parameters of one DINOv2 block (DINOv2's and timm's names).
+LAYER_SCALE_PARAMETERS = ('ls1.gamma', 'ls2.gamma')
+#: LayerScale's initial value (DINOv2's ``layerscale`` and timm's DINOv2
+#: ``init_values``); pretrained weights replace it.
+LAYER_SCALE_INIT = 1e-5
 #: Last-block parameters the keys are computed without.
-PARAMETERS_AFTER_KEYS = ('attn.proj.', 'norm2.', 'mlp.')
+PARAMETERS_AFTER_KEYS = ('attn.proj.', 'ls1.', 'norm2.', 'mlp.', 'ls2.')
 
 
 @MODELS.register_module()
 class VisionTransformer(KeyMappedBackbone):
-    """DINO's ViT returning the last block's patch tokens and/or keys.
+    """DINO's or DINOv2's ViT returning the last block's patch tokens and/or
+    keys.
 
     The official DINO / SMTC ``vision_transformer.py`` forward, built from
     timm's ``PatchEmbed`` and ``Block`` (pre-norm, qkv attention with bias,
     GELU MLP, LayerNorm eps 1e-6) under DINO's parameter names, so official
-    checkpoints load through an identity key map.
+    checkpoints load through an identity key map. The DINOv2 archs add
+    LayerScale to both residual branches (timm's ``Block(init_values=...)``,
+    parameters ``blocks.{i}.ls1.gamma``, ``ls2.gamma``): DINOv2's and
+    timm's ``vit_*_patch14_dinov2`` forward, whose checkpoints use the same
+    names.
 
     Call graph of ``forward(images)``::
 
         images (N, 3, H, W)
           -> resize to (H // p * p, W // p * p) if needed (logged once)
           -> patch_embed -> (N, h * w, C); prepend cls_token
-          -> + DINO-interpolated pos_embed        (N, 1 + h * w, C)
+          -> + pos_embed resampled to (h, w)       (N, 1 + h * w, C)
           -> blocks[:-1]
           -> blocks[-1]:
                keys   = K rows of norm1(x) @ qkv          (always)
                tokens = full block (attention + MLP)      (only if asked)
                tokens = norm(tokens)                      (final_norm only)
           -> drop the cls entry, reshape to (N, C, h, w)
+
+    Positional embedding: trained for a ``G x G`` grid
+    (``G = pretrain_img_size // p``) and resampled to the input's ``h x w``
+    as DINO does (``pos_embed_interpolation='dino'``: bicubic with DINO's
+    ``+ 0.1`` scale factor; :func:`~.pos_embed.interpolate_pos_embed_dino`)
+    or as timm does (``'timm'``: bicubic to exactly ``(h, w)`` with
+    antialiasing, what timm's ``dynamic_img_size=True`` ViTs do, e.g.
+    DINOSAUR's DINOv2 at 224; :func:`~.pos_embed.interpolate_pos_embed_timm`).
+    Both leave the native grid unchanged.
 
     Non-multiple inputs: ``H`` or ``W`` not divisible by ``p`` is resized
     bilinearly (``align_corners=False``) down to the largest multiple, the
@@ -70,7 +94,8 @@ class VisionTransformer(KeyMappedBackbone):
 
     Speed: with ``out_types=('keys',)`` the last block computes only its
     key projection -- no attention, no ``proj``, no MLP. Those unused
-    parameters (``blocks[-1].attn.proj``, ``norm2``, ``mlp``) then have
+    parameters (``blocks[-1].attn.proj``, ``norm2``, ``mlp`` and the
+    LayerScales ``ls1``, ``ls2``) then have
     ``requires_grad=False`` so DDP needs no ``find_unused_parameters``.
 
     Freezing: ``frozen=True`` (or :meth:`freeze`) sets every parameter's
@@ -101,9 +126,11 @@ class VisionTransformer(KeyMappedBackbone):
 
     Args:
         arch (str | dict): ``'vit-s16'``, ``'vit-s8'``, ``'vit-b16'``,
-            ``'vit-b8'`` or a
-            dict with ``patch_size``, ``embed_dim``, ``depth``,
-            ``num_heads`` (tiny test models).
+            ``'vit-b8'`` (DINO), ``'dinov2-vit-s14'``, ``'dinov2-vit-b14'``
+            (DINOv2) or a dict with ``patch_size``, ``embed_dim``,
+            ``depth``, ``num_heads`` and optionally ``layer_scale`` (bool,
+            default False: DINOv2's LayerScale) and ``pretrain_img_size``
+            (default 224) for tiny test models.
         out_types (Sequence[str]): drawn from ``('tokens', 'keys')`` in that
             order; the outputs, in the same order. ``tokens`` are the last
             block's output patch tokens, ``keys`` its attention keys with all
@@ -114,8 +141,13 @@ class VisionTransformer(KeyMappedBackbone):
             the default is False and the norm is then not built (its
             checkpoint keys are ignored).
         frozen (bool): build frozen (see above).
-        pretrain_img_size (int): image size the positional embedding was
-            trained at; its grid is ``pretrain_img_size // patch_size``.
+        pretrain_img_size (int, optional): image size the positional
+            embedding was trained at; its grid is
+            ``pretrain_img_size // patch_size``. Defaults to the arch's
+            (224 for DINO, 518 for DINOv2, a dict's own or 224).
+        pos_embed_interpolation (str): how the positional embedding is
+            resampled to other grids, ``'dino'`` (default) or ``'timm'``
+            (see above).
         mlp_ratio (float): MLP hidden size / embed_dim.
         drop_path_rate (float): stochastic depth, rising linearly from 0 in
             the first block to this value in the last.
@@ -141,7 +173,15 @@ class VisionTransformer(KeyMappedBackbone):
         'vit-s8': dict(patch_size=8, embed_dim=384, depth=12, num_heads=6),
         'vit-b16': dict(patch_size=16, embed_dim=768, depth=12, num_heads=12),
         'vit-b8': dict(patch_size=8, embed_dim=768, depth=12, num_heads=12),
+        'dinov2-vit-s14': dict(patch_size=14, embed_dim=384, depth=12,
+                               num_heads=6, layer_scale=True,
+                               pretrain_img_size=518),
+        'dinov2-vit-b14': dict(patch_size=14, embed_dim=768, depth=12,
+                               num_heads=12, layer_scale=True,
+                               pretrain_img_size=518),
     }
+    #: Settings an arch may leave out, and their values then.
+    ARCH_DEFAULTS = dict(layer_scale=False, pretrain_img_size=224)
     OUT_TYPES = ('tokens', 'keys')
 
     def __init__(self,
@@ -149,7 +189,8 @@ class VisionTransformer(KeyMappedBackbone):
                  out_types: Sequence[str] = ('tokens', ),
                  final_norm: bool = False,
                  frozen: bool = False,
-                 pretrain_img_size: int = 224,
+                 pretrain_img_size: Optional[int] = None,
+                 pos_embed_interpolation: str = 'dino',
                  mlp_ratio: float = 4.0,
                  drop_path_rate: float = 0.0,
                  skip_dropped_paths: bool = True,
@@ -163,7 +204,16 @@ class VisionTransformer(KeyMappedBackbone):
         self.patch_size = settings['patch_size']
         self.embed_dim = settings['embed_dim']
         self.depth = settings['depth']
+        self.layer_scale = settings['layer_scale']
         self.out_channels = tuple(self.embed_dim for _ in self.out_types)
+        if pos_embed_interpolation not in POS_EMBED_INTERPOLATIONS:
+            raise ValueError(
+                f'pos_embed_interpolation must be one of '
+                f'{sorted(POS_EMBED_INTERPOLATIONS)}, got '
+                f'{pos_embed_interpolation!r}')
+        self.pos_embed_interpolation = pos_embed_interpolation
+        if pretrain_img_size is None:
+            pretrain_img_size = settings['pretrain_img_size']
         grid = pretrain_img_size // self.patch_size
         norm_layer = partial(nn.LayerNorm, eps=1e-6)
 
@@ -182,6 +232,7 @@ class VisionTransformer(KeyMappedBackbone):
                 num_heads=settings['num_heads'],
                 mlp_ratio=mlp_ratio,
                 qkv_bias=True,
+                init_values=LAYER_SCALE_INIT if self.layer_scale else None,
                 drop_path=float(rate),
                 norm_layer=norm_layer) for rate in drop_path_rates)
         if final_norm:
@@ -198,20 +249,29 @@ class VisionTransformer(KeyMappedBackbone):
 
     @classmethod
     def _arch_settings(cls, arch: Union[str, dict]) -> dict:
-        """Validated ``patch_size``/``embed_dim``/``depth``/``num_heads``."""
+        """Validated ``patch_size``/``embed_dim``/``depth``/``num_heads``,
+        ``layer_scale`` and ``pretrain_img_size`` (:attr:`ARCH_DEFAULTS`
+        unless given)."""
         if isinstance(arch, str):
             if arch not in cls.arch_zoo:
                 raise ValueError(f'unknown ViT arch {arch!r}; choose one of '
                                  f'{sorted(cls.arch_zoo)} or give a dict')
-            return cls.arch_zoo[arch]
+            return dict(cls.ARCH_DEFAULTS, **cls.arch_zoo[arch])
         required = {'patch_size', 'embed_dim', 'depth', 'num_heads'}
-        if not isinstance(arch, dict) or set(arch) != required:
+        optional = set(cls.ARCH_DEFAULTS)
+        if not isinstance(arch, dict) or not (required <= set(arch) <=
+                                              required | optional):
             raise ValueError(f'a custom ViT arch must be a dict with exactly '
-                             f'the keys {sorted(required)}, got {arch!r}')
+                             f'the keys {sorted(required)} and optionally '
+                             f'{sorted(optional)}, got {arch!r}')
         if arch['embed_dim'] % arch['num_heads']:
             raise ValueError(f'embed_dim {arch["embed_dim"]} is not divisible'
                              f' by num_heads {arch["num_heads"]}')
-        return arch
+        settings = dict(cls.ARCH_DEFAULTS, **arch)
+        if not isinstance(settings['layer_scale'], bool):
+            raise ValueError(f'layer_scale of a custom ViT arch must be True '
+                             f'or False, got {settings["layer_scale"]!r}')
+        return settings
 
     @classmethod
     def _check_out_types(cls, out_types: Sequence[str]) -> Tuple[str, ...]:
@@ -226,7 +286,8 @@ class VisionTransformer(KeyMappedBackbone):
         """DINO's random init, run by ``init_weights()`` without a
         checkpoint: truncated normal (std 0.02) for the cls token, the
         positional embedding and Linear weights, zero biases, unit
-        LayerNorms; the patch convolution keeps PyTorch's default.
+        LayerNorms, LayerScales at ``1e-5`` (DINOv2's); the patch
+        convolution keeps PyTorch's default.
         Construction only draws the cls token and positional embedding
         (the Linear init costs seconds for ViT-B and is wasted when a
         checkpoint is loaded)."""
@@ -240,6 +301,8 @@ class VisionTransformer(KeyMappedBackbone):
             elif isinstance(module, nn.LayerNorm):
                 nn.init.ones_(module.weight)
                 nn.init.zeros_(module.bias)
+            elif isinstance(module, LayerScale):
+                nn.init.constant_(module.gamma, LAYER_SCALE_INIT)
 
     @property
     def keys_only(self) -> bool:
@@ -262,23 +325,31 @@ class VisionTransformer(KeyMappedBackbone):
             parameter.requires_grad_(not unused)
 
     def checkpoint_key_map(self) -> KeyMap:
-        """DINO checkpoint key -> module key.
+        """DINO / DINOv2 / timm checkpoint key -> module key.
 
         DINO's keys (``cls_token``, ``pos_embed``, ``patch_embed.proj.*``,
         ``blocks.{i}.{norm1,attn.qkv,attn.proj,norm2,mlp.fc1,mlp.fc2}.*``,
-        ``norm.*``) are this module's keys. ``head.*`` (DINO's projection
-        head) is ignored, as is ``norm.*`` when ``final_norm`` is False.
+        ``norm.*``, plus ``blocks.{i}.{ls1,ls2}.gamma`` for DINOv2) are
+        this module's keys, and timm's state dicts of these models use the
+        same names. ``head.*`` (DINO's projection head, timm's classifier)
+        is ignored, as is ``norm.*`` when ``final_norm`` is False and, for
+        the LayerScale (DINOv2) archs, DINOv2's ``mask_token`` (its
+        masked-image-modelling token, unused by the forward).
         """
         mapping = {
             name: name
             for name in ('cls_token', 'pos_embed', 'patch_embed.proj.weight',
                          'patch_embed.proj.bias')
         }
+        block_parameters = BLOCK_PARAMETERS + (
+            LAYER_SCALE_PARAMETERS if self.layer_scale else ())
         for index in range(self.depth):
-            for parameter in BLOCK_PARAMETERS:
+            for parameter in block_parameters:
                 name = f'blocks.{index}.{parameter}'
                 mapping[name] = name
         ignored = ('head.', )
+        if self.layer_scale:
+            ignored += ('mask_token', )
         if self.final_norm:
             mapping.update({'norm.weight': 'norm.weight',
                             'norm.bias': 'norm.bias'})
@@ -328,8 +399,8 @@ class VisionTransformer(KeyMappedBackbone):
         tokens = self.patch_embed(images)
         tokens = torch.cat(
             (self.cls_token.expand(num_images, -1, -1), tokens), dim=1)
-        tokens = tokens + interpolate_pos_embed_dino(
-            self.pos_embed, grid_height, grid_width)
+        interpolate = POS_EMBED_INTERPOLATIONS[self.pos_embed_interpolation]
+        tokens = tokens + interpolate(self.pos_embed, grid_height, grid_width)
         skip_dropped = (self.skip_dropped_paths and self.training
                         and tokens.device.type == 'cpu')
         for block in self.blocks[:-1]:
