@@ -1,5 +1,6 @@
 from .base import BaseVideoSSL
 from .clip_photometric_augment import ClipPhotometricAugment
 from .smtc import SMTC
+from .spa_then_temp import SpaThenTemp
 
-__all__ = ['BaseVideoSSL', 'ClipPhotometricAugment', 'SMTC']
+__all__ = ['BaseVideoSSL', 'ClipPhotometricAugment', 'SMTC', 'SpaThenTemp']

@@ -1,9 +1,13 @@
+from .correspondence_losses import (ChromaReconstructionLoss,
+                                    GlobalCorrelationDistillLoss,
+                                    LocalCorrelationDistillLoss)
 from .instance_consistency_loss import (InstanceConsistencyLoss,
                                         valid_instance_mask)
 from .semantic_consistency_loss import SemanticConsistencyLoss
 from .slot_diversity_loss import SlotDiversityLoss
 
 __all__ = [
-    'InstanceConsistencyLoss', 'SemanticConsistencyLoss', 'SlotDiversityLoss',
-    'valid_instance_mask'
+    'ChromaReconstructionLoss', 'GlobalCorrelationDistillLoss',
+    'InstanceConsistencyLoss', 'LocalCorrelationDistillLoss',
+    'SemanticConsistencyLoss', 'SlotDiversityLoss', 'valid_instance_mask'
 ]
