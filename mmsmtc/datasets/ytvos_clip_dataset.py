@@ -54,9 +54,41 @@ def sample_clip_indices(num_video_frames: int, num_frames: int, gap: int,
         f'{num_frames} frames (needs {min_video_frames(num_frames)})')
 
 
-def min_video_frames(num_frames: int) -> int:
-    """Fewest frames a video needs for a clip of ``num_frames`` at stride 1:
-    ``2 * (num_frames // 2) + 1``."""
+def sample_offset_clip_indices(num_video_frames: int, num_frames: int,
+                               gap: int, rng=np.random) -> List[int]:
+    """Sample the frame positions of one clip, as VFS / Spa-then-Temp do.
+
+    ``VideoDataset.temporal_sampling(mode='random')`` of
+    ``qianduoduolr/Spa-then-Temp`` (``vcl/datasets/video_dataset.py``, one
+    clip): the first frame ``o`` is uniform in ``[0, L - T * g]`` (both
+    ends included) and the clip is ``o + g * i`` for ``i = 0..T-1``; for
+    Spa-then-Temp's ``T = 2``, ``g = 1``: two consecutive frames of the
+    list (5 raw frames apart in YouTube-VOS).
+
+    Raises:
+        ValueError: If ``L < T * g``.
+    """
+    if num_video_frames < num_frames * gap:
+        raise ValueError(
+            f'a video of {num_video_frames} frames is too short for a clip '
+            f'of {num_frames} frames at stride {gap} (needs '
+            f'{num_frames * gap})')
+    start = int(rng.randint(0, num_video_frames - num_frames * gap + 1))
+    return [start + gap * i for i in range(num_frames)]
+
+
+#: ``sampling`` -> the clip sampler of :class:`YTVOSClipDataset`.
+CLIP_SAMPLERS = dict(centre=sample_clip_indices,
+                     offset=sample_offset_clip_indices)
+
+
+def min_video_frames(num_frames: int, gap: int = 1,
+                     sampling: str = 'centre') -> int:
+    """Fewest frames a video needs for a clip of ``num_frames``: at stride 1
+    ``2 * (num_frames // 2) + 1`` for the SMTC sampler (which lowers the
+    stride), ``num_frames * gap`` for the offset sampler."""
+    if sampling == 'offset':
+        return num_frames * gap
     return 2 * (num_frames // 2) + 1
 
 
@@ -74,8 +106,11 @@ class YTVOSClipDataset(BaseDataset):
 
     Args:
         data_root: The YTVOS folder.
-        num_frames: Frames per clip (SMTC: 4).
-        gap: Temporal stride (SMTC: 4).
+        num_frames: Frames per clip (SMTC: 4; Spa-then-Temp: 2).
+        gap: Temporal stride (SMTC: 4; Spa-then-Temp: 1).
+        sampling: ``'centre'`` (SMTC, :func:`sample_clip_indices`) or
+            ``'offset'`` (VFS / Spa-then-Temp,
+            :func:`sample_offset_clip_indices`).
         data_prefix: ``dict(img=...)``, the frame folder.
         **kwargs: Other :class:`mmengine.dataset.BaseDataset` arguments.
 
@@ -94,13 +129,18 @@ class YTVOSClipDataset(BaseDataset):
                  data_root: str,
                  num_frames: int = 4,
                  gap: int = 4,
+                 sampling: str = 'centre',
                  data_prefix=None,
                  **kwargs) -> None:
         if num_frames < 1 or gap < 1:
             raise ValueError(f'num_frames and gap must be >= 1, got '
                              f'{num_frames} and {gap}')
+        if sampling not in CLIP_SAMPLERS:
+            raise ValueError(f'sampling must be one of {sorted(CLIP_SAMPLERS)}'
+                             f', got {sampling!r}')
         self.num_frames = num_frames
         self.gap = gap
+        self.sampling = sampling
         super().__init__(
             data_root=data_root,
             data_prefix=data_prefix or dict(img='train/JPEGImages'),
@@ -112,9 +152,10 @@ class YTVOSClipDataset(BaseDataset):
             raise FileNotFoundError(
                 f'{frame_root}: YouTube-VOS frame folder does not exist')
         data_list, too_short = [], []
+        needed = min_video_frames(self.num_frames, self.gap, self.sampling)
         for video_dir in sorted(p for p in frame_root.iterdir() if p.is_dir()):
             frames = list_frame_files(video_dir, ('.jpg', '.jpeg'))
-            if len(frames) < min_video_frames(self.num_frames):
+            if len(frames) < needed:
                 too_short.append(video_dir.name)
                 continue
             data_list.append(
@@ -123,20 +164,19 @@ class YTVOSClipDataset(BaseDataset):
         if too_short:
             print_log(
                 f'{frame_root}: dropped {len(too_short)} videos with fewer '
-                f'than {min_video_frames(self.num_frames)} frames: '
+                f'than {needed} frames: '
                 f'{too_short[:10]}',
                 logger='current', level=30)
         if not data_list:
             raise ValueError(
-                f'{frame_root}: no video with at least '
-                f'{min_video_frames(self.num_frames)} frames')
+                f'{frame_root}: no video with at least {needed} frames')
         return data_list
 
     def get_data_info(self, idx: int) -> dict:
         """Draw a clip of video ``idx`` (see the class docstring)."""
         info = super().get_data_info(idx)
         video_frame_paths = info.pop('video_frame_paths')
-        indices = sample_clip_indices(
+        indices = CLIP_SAMPLERS[self.sampling](
             len(video_frame_paths), self.num_frames, self.gap)
         info['frame_indices'] = indices
         info['frame_paths'] = [video_frame_paths[i] for i in indices]

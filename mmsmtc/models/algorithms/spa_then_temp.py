@@ -108,6 +108,10 @@ class SpaThenTemp(BaseVideoSSL):
         (the official ``RGB2LAB`` of the uint8 frames, then
         ``(x - lab_mean) / lab_std``)."""
         preprocessor = self.data_preprocessor
+        if getattr(preprocessor, 'color_space', 'rgb') != 'rgb':
+            raise ValueError('SpaThenTemp converts to LAB itself: its data '
+                             "preprocessor must deliver RGB (color_space="
+                             f"'rgb'), got {preprocessor.color_space!r}")
         rgb = inputs * preprocessor.std + preprocessor.mean
         return (rgb_to_lab(rgb) - self.lab_mean) / self.lab_std
 

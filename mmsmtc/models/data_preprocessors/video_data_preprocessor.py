@@ -6,8 +6,11 @@ import torch
 from mmengine.logging import print_log
 from mmengine.model import BaseDataPreprocessor
 
-from mmsmtc.ops import resize_to_multiple
+from mmsmtc.ops import resize_to_multiple, rgb_to_lab
 from mmsmtc.registry import MODELS
+
+#: Input colour spaces: the decoded RGB, or L*a*b* (Spa-then-Temp / VFS).
+COLOR_SPACES = ('rgb', 'lab')
 
 
 @MODELS.register_module()
@@ -25,9 +28,18 @@ class VideoDataPreprocessor(BaseDataPreprocessor):
     frame sequences from ``PackVideoInputs``) are passed through untouched
     for the inference code to stream through :meth:`normalize_frames`.
 
+    With ``color_space='lab'`` (Spa-then-Temp / VFS) frames are first
+    converted to CIE L*a*b* as the official ``RGB2LAB``
+    (:func:`mmsmtc.ops.rgb_to_lab`: OpenCV's ``COLOR_RGB2Lab`` on float32
+    RGB / 255, on the CPU); ``mean`` / ``std`` then apply to L, a, b
+    (Spa-then-Temp: ``(50, 0, 0)`` / ``(50, 127, 127)``).
+
     Args:
-        mean (Sequence[float]): RGB means, 0-255 scale.
-        std (Sequence[float]): RGB standard deviations, 0-255 scale.
+        mean (Sequence[float]): RGB means, 0-255 scale (L, a, b means for
+            ``color_space='lab'``).
+        std (Sequence[float]): RGB standard deviations, 0-255 scale (L, a,
+            b for ``'lab'``).
+        color_space (str): One of :data:`COLOR_SPACES`.
         size_multiple (int, optional): When set, normalised frames are
             bilinearly resized to the largest multiple of it (see
             :func:`mmsmtc.ops.resize_to_multiple`), logged once per frame size.
@@ -36,8 +48,13 @@ class VideoDataPreprocessor(BaseDataPreprocessor):
     def __init__(self,
                  mean: Sequence[float] = (123.675, 116.28, 103.53),
                  std: Sequence[float] = (58.395, 57.12, 57.375),
-                 size_multiple: Optional[int] = None) -> None:
+                 size_multiple: Optional[int] = None,
+                 color_space: str = 'rgb') -> None:
         super().__init__()
+        if color_space not in COLOR_SPACES:
+            raise ValueError(f'color_space must be one of {COLOR_SPACES}, '
+                             f'got {color_space!r}')
+        self.color_space = color_space
         if len(mean) != 3 or len(std) != 3 or min(std) <= 0:
             raise ValueError(f'mean and std need 3 values (RGB), std > 0; '
                              f'got mean={mean}, std={std}')
@@ -71,6 +88,8 @@ class VideoDataPreprocessor(BaseDataPreprocessor):
         if frames.ndim < 3 or frames.shape[-3] != 3:
             raise ValueError(f'frames must be (..., 3, H, W), got shape '
                              f'{tuple(frames.shape)}')
+        if self.color_space == 'lab':
+            frames = rgb_to_lab(frames)
         frames = frames.to(self.device, non_blocking=True).float()
         frames = (frames - self.mean) / self.std
         if self.size_multiple:

@@ -1,3 +1,4 @@
 from .correlation_fusion import CorrelationFusion
+from .projection_mlp import ProjectionMLP
 
-__all__ = ['CorrelationFusion']
+__all__ = ['CorrelationFusion', 'ProjectionMLP']
