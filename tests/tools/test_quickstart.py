@@ -152,6 +152,10 @@ def test_methods_name_their_configs_tasks_and_rows():
         assert {key.split(':')[0] for _, key in method.table_rows} == \
             set(method.tasks)
     assert [label for label, _ in tool.METHODS['smtc'].table_rows] == LABELS
+    step = tool.METHODS['stt'].pretraining
+    assert tool.default_train_config(tool.METHODS['stt'],
+                                     step.config_pattern).endswith('.py')
+    assert (ROOT / step.converter).is_file()
 
 
 def test_unknown_method_is_a_usage_error(capsys):

@@ -3,15 +3,15 @@
 # (tools/data/make_synthetic.py; YouTube-VOS layout, one random frame per
 # video and draw), two 64x64 views per frame, on a CPU in minutes.
 # Differences from the official recipe, for a few hundred iterations from
-# scratch: batch 32, a queue of 1024 keys, momentum 0.99 (0.999 would leave
-# the key encoder at its random start), lr 0.06 cosine over 800 iterations,
+# scratch: batch 16, a queue of 1024 keys, momentum 0.99 (0.999 would leave
+# the key encoder at its random start), lr 0.06 cosine over 400 iterations,
 # no blur (64-pixel views). Convert the result with
 # tools/model_converters/moco_to_mmsmtc.py for step 2
 # (configs/stt/stt_r18-s8_*_synthetic-*.py).
 _base_ = [
     '../_base_/models/moco-v2_r50.py', '../_base_/default_runtime.py'
 ]
-max_iters = 800
+max_iters = 400
 model = dict(
     backbone=dict(depth=18),
     neck=dict(in_channels=512, hidden_channels=512),
@@ -28,7 +28,7 @@ train_pipeline = [
     dict(type='PackClipInputs'),
 ]
 train_dataloader = dict(
-    batch_size=32,
+    batch_size=16,
     num_workers=0,
     persistent_workers=False,
     sampler=dict(type='InfiniteSampler', shuffle=True),
