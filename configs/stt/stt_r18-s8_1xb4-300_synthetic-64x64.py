@@ -42,8 +42,10 @@ train_dataloader = dict(
     dataset=dict(data_root='data/synthetic/YTVOS', pipeline=train_pipeline))
 optim_wrapper = dict(optimizer=dict(lr=1e-4))
 param_scheduler = [
+    # MMEngine's LinearLR reaches its end factor at step end - 1, mmcv's
+    # warm-up at step warmup_iters: end = warmup_iters + 1
     dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0,
-         end=warmup_iters),
+         end=warmup_iters + 1),
     dict(type='CosineAnnealingLR', eta_min_ratio=0.001, by_epoch=False,
          begin=0, end=max_iters, T_max=max_iters),
 ]

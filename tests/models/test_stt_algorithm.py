@@ -163,3 +163,17 @@ def test_masked_mse():
     assert float(masked_mse(pred, target, mask)) == pytest.approx(1.0)
     assert float(masked_mse(pred, target, torch.zeros(1, 3,
                                                       dtype=bool))) == 0
+
+
+def test_temporal_only_variant_without_teacher():
+    model = tiny_model(
+        backbone=dict(type='ResNet', depth=18, out_indices=(1, 2),
+                      stem_pool='none', stage_strides=(1, 2, 2)),
+        teacher_backbone=None, losses=LOSSES[:3]).train()
+    data = model.data_preprocessor(dict(inputs=clips()), True)
+    losses = model(data['inputs'], mode='loss')
+    assert sorted(losses) == ['loss_local_corrdis', 'loss_stage0_l1',
+                              'loss_stage1_l1']
+    global_loss = MODELS.build(LOSSES[3])
+    with pytest.raises(KeyError, match='teacher_backbone'):
+        global_loss(model(data['inputs'], mode='tensor', drop_channel=1))

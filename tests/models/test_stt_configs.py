@@ -88,10 +88,8 @@ def test_step2_schedule_is_mmcv_cosine_with_warmup():
     ]
     total, warmup = cfg.train_cfg.max_iters, 1100
     group = optim_wrapper.optimizer.param_groups[0]
-    checked = {0, 1, 550, 1099, 1100, 22000, total - 1}
     for step in range(total):
-        if step in checked:
-            assert group['lr'] == pytest.approx(
-                mmcv_lr(5e-5, step, total, warmup), rel=2e-3), step
+        assert group['lr'] == pytest.approx(
+            mmcv_lr(5e-5, step, total, warmup), rel=1e-5), step
         for scheduler in schedulers:
             scheduler.step()

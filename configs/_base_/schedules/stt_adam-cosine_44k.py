@@ -10,8 +10,10 @@ optim_wrapper = dict(
     optimizer=dict(type='Adam', lr=5e-5, betas=(0.9, 0.999),
                    weight_decay=0.0))
 param_scheduler = [
+    # MMEngine's LinearLR reaches its end factor at step end - 1, mmcv's
+    # warm-up at step warmup_iters: end = warmup_iters + 1
     dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0,
-         end=warmup_iters),
+         end=warmup_iters + 1),
     dict(type='CosineAnnealingLR', eta_min_ratio=0.001, by_epoch=False,
          begin=0, end=max_iters, T_max=max_iters),
 ]

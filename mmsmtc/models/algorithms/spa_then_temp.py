@@ -51,9 +51,9 @@ class SpaThenTemp(BaseVideoSSL):
             reconstruction levels then the global level (``out_indices=(1,
             2, 3)``). Its input is LAB.
         teacher_backbone (dict | nn.Module, optional): Returns the
-            teacher's map (last of a tuple) of RGB frames; None leaves the
-            last student level without a target (drop the global loss and
-            the last out index then).
+            teacher's map (last of a tuple) of RGB frames. None: the
+            temporal-only variant (official ``backbone_t=None``; give the
+            student ``out_indices=(1, 2)`` and drop the global loss).
         radius (Sequence[int]): Window radius of each reconstruction level
             (official 12, 6 cells: +-48 pixels at strides 4 and 8).
         downsample_rate (Sequence[int]): Stride of each reconstruction
@@ -153,7 +153,8 @@ class SpaThenTemp(BaseVideoSSL):
             ``drop_channel``, ``levels`` (per reconstruction level:
             ``target``/``reference`` maps ``(B, C, h, w)``, ``affinity``
             ``(B, N, N)``, ``radius``, ``downsample_rate``), ``global``
-            (``target``/``reference`` of the last student map) and
+            (``target``/``reference`` of the last student map, or None
+            when the backbone returns only the reconstruction levels) and
             ``teacher`` (the teacher's ``(target, reference)`` maps, or
             None).
         """
@@ -166,24 +167,25 @@ class SpaThenTemp(BaseVideoSSL):
             drop_channel = self.draw_drop_channel()
         student_in = self.drop_chroma(lab, drop_channel)
         maps = self.backbone(student_in.flatten(0, 1))
+        levels = len(self.radius)
         if not isinstance(maps, (tuple, list)) or \
-                len(maps) != len(self.radius) + 1:
+                len(maps) not in (levels, levels + 1):
             raise ValueError(
-                f'the student backbone must return {len(self.radius) + 1} '
-                f'maps ({len(self.radius)} reconstruction levels and the '
-                'global one)')
+                f'the student backbone must return {levels} maps (the '
+                'reconstruction levels), plus the global one with a '
+                'teacher')
         pairs = [self._pair(feat, batch) for feat in maps]
-        levels = []
+        outputs = dict(lab=lab, drop_channel=drop_channel, levels=[],
+                       teacher=self._teacher_maps(inputs), **{'global': None})
         for (target, reference), radius, rate in zip(
                 pairs, self.radius, self.downsample_rate):
-            levels.append(
+            outputs['levels'].append(
                 dict(target=target, reference=reference, radius=radius,
                      downsample_rate=rate,
                      affinity=windowed_affinity(target, reference, radius)))
-        target, reference = pairs[-1]
-        outputs = dict(lab=lab, drop_channel=drop_channel, levels=levels,
-                       teacher=self._teacher_maps(inputs))
-        outputs['global'] = dict(target=target, reference=reference)
+        if len(pairs) > levels:
+            target, reference = pairs[-1]
+            outputs['global'] = dict(target=target, reference=reference)
         return outputs
 
     @staticmethod

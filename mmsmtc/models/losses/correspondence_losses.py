@@ -260,9 +260,11 @@ class GlobalCorrelationDistillLoss(nn.Module):
         self.loss_name = loss_name
 
     def forward(self, outputs: Dict) -> Tensor:
-        if outputs.get('teacher') is None:
+        if outputs.get('teacher') is None or outputs.get('global') is None:
             raise KeyError('GlobalCorrelationDistillLoss needs the teacher\'s '
-                           'maps: give SpaThenTemp a teacher_backbone')
+                           'maps and the student\'s global level: give '
+                           'SpaThenTemp a teacher_backbone and a student '
+                           'with one more out index than radii')
         student = outputs['global']
         student_affinity = windowed_affinity(
             student['target'], student['reference'],
