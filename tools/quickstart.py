@@ -7,14 +7,18 @@
    the same set (same generator arguments) is already in ``--data``, and
    checks its layouts;
 2. trains the method's tiny model (``tools/train.py TRAIN_CONFIG``),
-   showing MMEngine's iterations, losses and eta;
+   showing MMEngine's iterations, losses and eta; a method of two steps
+   (Spa-then-Temp: MoCo, then temporal learning) first trains its
+   pre-training config, converts the result (``tools/model_converters/``)
+   and starts the main step from it;
 3. tests the trained checkpoint and the same model untrained (the
-   training run's ``iter_0.pth``, the weights it started from, written by
-   ``InitialCheckpointHook``) with ``tools/test.py`` on the synthetic
-   validation videos, one run per task of the method (for SMTC: object
-   discovery -- DAVIS-2017 unsupervised J&F, video FG-ARI and mBO on the
-   same masks -- and label propagation with the SMTC encoder -- DAVIS-2017
-   semi-supervised J&F, JHMDB-style PCK, VIP-style mIoU);
+   first training run's ``iter_0.pth``, the weights it started from,
+   written by ``InitialCheckpointHook``) with ``tools/test.py`` on the
+   synthetic validation videos, one run per task of the method (for
+   SMTC: object discovery -- DAVIS-2017 unsupervised J&F, video FG-ARI and
+   mBO on the same masks -- and label propagation with the SMTC encoder --
+   DAVIS-2017 semi-supervised J&F, JHMDB-style PCK, VIP-style mIoU; for
+   Spa-then-Temp: label propagation with its student);
 4. prints one table (metric x untrained / trained / difference) and writes
    it as ``comparison.json`` and ``comparison.md``;
 5. writes overlays (``--show-dir`` PNG frames) and one GIF per video.
@@ -24,6 +28,8 @@ entry. Paths given on the command line are relative to the current
 directory. Everything goes under ``--work-dir`` (default
 ``work_dirs/quickstart``)::
 
+    pretrain/                   the first step's checkpoints and log, and
+                                its converted backbone (two-step methods)
     train/                      checkpoints and training log
     eval/<model>/<task>/        predictions/, <timestamp>/results.json
     overlays/<model>/<task>/    <video>/<frame>.png and <video>.gif
@@ -42,7 +48,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from threading import Lock
-from typing import Dict, Tuple
+from typing import Dict, Optional, Tuple
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -62,6 +68,23 @@ from mmsmtc.visualization.animation import write_folder_gifs  # noqa: E402
 
 
 @dataclass(frozen=True)
+class Pretraining:
+    """A first training step whose result initialises the main one.
+
+    Attributes:
+        config_pattern: Glob (relative to the repository) of its tiny
+            synthetic training config (one match).
+        converter: Script (relative to the repository) turning its last
+            checkpoint into the main step's weight file: ``SRC DST``.
+        init_options: Keys of the main config that get the converted file
+            (``--cfg-options KEY=FILE``).
+    """
+    config_pattern: str
+    converter: str
+    init_options: Tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Method:
     """What the quickstart trains and tests for one method.
 
@@ -74,12 +97,14 @@ class Method:
         tasks: ``task -> (test config, data sub-folder)``; one test run of
             each model per task.
         table_rows: ``(label, '<task>:<metric key of results.json>')``.
+        pretraining: A first step, or None.
     """
     title: str
     train_config_pattern: str
     test_configs: str
     tasks: Dict[str, Tuple[str, str]]
     table_rows: Tuple[Tuple[str, str], ...]
+    pretraining: Optional[Pretraining] = None
 
 
 #: Table rows of the object-discovery task (DAVIS unsup J&F, FG-ARI, mBO).
@@ -125,6 +150,22 @@ METHODS = {
             ('FG-ARI (slot arg-max)', 'objects:objects/FG-ARI'),
             ('mBO (slot arg-max)', 'objects:objects/mBO'),
         ) + DISCOVERY_ROWS),
+    'stt': Method(
+        title='tiny Spa-then-Temp',
+        train_config_pattern='configs/stt/stt_r18-s8_*_synthetic-*.py',
+        test_configs='configs/stt_synthetic_test',
+        tasks={
+            'davis-semi':
+            ('labelprop_stt-r18-s8_synthetic-davis17-semi.py', 'DAVIS'),
+            'jhmdb': ('labelprop_stt-r18-s8_synthetic-jhmdb.py', 'JHMDB'),
+            'vip': ('labelprop_stt-r18-s8_synthetic-vip.py', 'VIP'),
+        },
+        table_rows=PROPAGATION_ROWS,
+        pretraining=Pretraining(
+            config_pattern='configs/moco/moco-v2_r18_*_synthetic-*.py',
+            converter='tools/model_converters/moco_to_mmsmtc.py',
+            init_options=('model.backbone.init_cfg.checkpoint',
+                          'model.teacher_backbone.init_cfg.checkpoint'))),
 }
 MODELS = ('untrained', 'trained')
 #: Dataset checks of the generated set: (benchmark, data sub-folder).
@@ -165,6 +206,9 @@ def parse_args(argv=None):
                         'repository)')
     parser.add_argument('--iters', type=int,
                         help='training iterations (default: the config\'s)')
+    parser.add_argument('--pretrain-iters', type=int,
+                        help='iterations of the first step of a two-step '
+                        'method (default: its config\'s)')
     parser.add_argument('--checkpoint',
                         help='test this checkpoint instead of training')
     parser.add_argument('--seed', type=int, default=0,
@@ -189,7 +233,8 @@ def parse_args(argv=None):
     parser.add_argument('--verbose', action='store_true',
                         help='echo the whole output of every tool')
     args = parser.parse_args(argv)
-    for name in ('iters', 'train_videos', 'val_videos', 'frames', 'jobs'):
+    for name in ('iters', 'pretrain_iters', 'train_videos', 'val_videos',
+                 'frames', 'jobs'):
         value = getattr(args, name)
         if value is not None and value < 1:
             parser.error(f'--{name.replace("_", "-")} must be >= 1, got '
@@ -225,13 +270,14 @@ def run_tool(command, log_path: Path, tag: str, verbose: bool,
                            f'output in {log_path}:\n' + '\n'.join(tail))
 
 
-def default_train_config(method: Method) -> str:
-    """The one config of the repository matching the method's
-    ``train_config_pattern``."""
-    found = sorted(ROOT.glob(method.train_config_pattern))
+def default_train_config(method: Method, pattern: str = None) -> str:
+    """The one config of the repository matching ``pattern`` (default the
+    method's ``train_config_pattern``)."""
+    pattern = pattern or method.train_config_pattern
+    found = sorted(ROOT.glob(pattern))
     if len(found) != 1:
         raise FileNotFoundError(
-            f'expected one training config {method.train_config_pattern}, '
+            f'expected one training config {pattern}, '
             f'found {[path.name for path in found]}; pass --train-config')
     return str(found[0].relative_to(ROOT))
 
@@ -279,18 +325,41 @@ def prepare_data(args, data: Path, logs: Path) -> None:
         say(f'   {benchmark}: {report.found} videos, OK')
 
 
-def train(args, data: Path, work_dir: Path) -> Path:
-    """Train the tiny model; return its last checkpoint."""
-    train_dir = work_dir / 'train'
-    say(f'== Training {args.train_config} (log: {train_dir})')
-    options = [f'train_dataloader.dataset.data_root={data / "YTVOS"}']
-    if args.iters is not None:
-        options.append(f'train_cfg.max_iters={args.iters}')
-    run_tool(['tools/train.py', args.train_config, '--work-dir', train_dir,
+def run_training(args, config, data: Path, work_dir: Path, name: str,
+                 iters: Optional[int], options=()) -> Path:
+    """One ``tools/train.py`` run in ``work_dir/name``; its last
+    checkpoint."""
+    train_dir = work_dir / name
+    say(f'== Training {config} (log: {train_dir})')
+    options = [f'train_dataloader.dataset.data_root={data / "YTVOS"}',
+               *options]
+    if iters is not None:
+        options.append(f'train_cfg.max_iters={iters}')
+    run_tool(['tools/train.py', config, '--work-dir', train_dir,
               '--seed', args.seed, '--cfg-options', *options],
-             work_dir / 'logs' / 'train.log', 'train', args.verbose)
+             work_dir / 'logs' / f'{name}.log', name, args.verbose)
     checkpoint = Path((train_dir / 'last_checkpoint').read_text().strip())
     return checkpoint if checkpoint.is_absolute() else ROOT / checkpoint
+
+
+def train(args, method: Method, data: Path,
+          work_dir: Path) -> Tuple[Path, object]:
+    """Train the tiny model (after its first step, if any); return its last
+    checkpoint and the untrained model's (the first run's start)."""
+    options = []
+    first = None
+    if method.pretraining is not None:
+        step = method.pretraining
+        first = run_training(
+            args, default_train_config(method, step.config_pattern), data,
+            work_dir, 'pretrain', args.pretrain_iters)
+        converted = work_dir / 'pretrain' / 'backbone.pth'
+        run_tool([step.converter, first, converted],
+                 work_dir / 'logs' / 'convert.log', 'convert', True)
+        options = [f'{key}={converted}' for key in step.init_options]
+    checkpoint = run_training(args, args.train_config, data, work_dir,
+                              'train', args.iters, options)
+    return checkpoint, untrained_checkpoint(first or checkpoint)
 
 
 def latest_results(eval_dir: Path) -> dict:
@@ -314,12 +383,11 @@ def untrained_checkpoint(checkpoint: Path):
 
 
 def evaluate(args, method: Method, data: Path, work_dir: Path,
-             checkpoint: Path) -> dict:
+             checkpoint: Path, untrained) -> dict:
     """Run every (model, task) test; return ``{model: {task:key: v}}``."""
     configs = {task: ROOT / method.test_configs / name
                for task, (name, _) in method.tasks.items()}
-    weights = dict(trained=checkpoint,
-                   untrained=untrained_checkpoint(checkpoint))
+    weights = dict(trained=checkpoint, untrained=untrained)
     env = openmp_environment(jobs=args.jobs)
 
     def test(job):
@@ -373,8 +441,12 @@ def main(argv=None) -> int:
     data, work_dir = args.data, args.work_dir
     args.train_config = args.train_config or default_train_config(method)
     prepare_data(args, data, work_dir / 'logs')
-    checkpoint = args.checkpoint or train(args, data, work_dir)
-    metrics = evaluate(args, method, data, work_dir, checkpoint)
+    if args.checkpoint:
+        checkpoint = args.checkpoint
+        untrained = untrained_checkpoint(checkpoint)
+    else:
+        checkpoint, untrained = train(args, method, data, work_dir)
+    metrics = evaluate(args, method, data, work_dir, checkpoint, untrained)
     gifs = [
         gif for model in MODELS for task in method.tasks for gif in
         write_folder_gifs(work_dir / 'overlays' / model / task, args.fps)

@@ -11,7 +11,7 @@ from .video_listing import list_frame_files
 
 #: Clip samplers of the official training loaders (see
 #: :func:`sample_clip_indices`).
-CLIP_SAMPLING = ('smtc', 'bba')
+CLIP_SAMPLING = ('smtc', 'bba', 'offset')
 
 
 def sample_clip_indices(num_video_frames: int, num_frames: int, gap: int,
@@ -33,6 +33,8 @@ def sample_clip_indices(num_video_frames: int, num_frames: int, gap: int,
     from ``[g * (T // 2), L - g * (T // 2) - 1]`` (for its T = 3:
     ``c - g, c, c + g`` with ``c`` in ``[g, L - g - 1]``), the stride being
     lowered by one while that range holds fewer than two positions.
+    ``sampling='offset'`` is VFS / Spa-then-Temp's
+    (:func:`sample_offset_clip_indices`).
 
     Args:
         num_video_frames: ``L``, frames in the video.
@@ -41,7 +43,7 @@ def sample_clip_indices(num_video_frames: int, num_frames: int, gap: int,
         rng: A ``numpy.random`` module or ``RandomState`` offering
             ``randint``; the global NumPy RNG (seeded per worker by
             MMEngine's ``randomness`` setting) by default.
-        sampling: ``'smtc'`` (default) or ``'bba'``.
+        sampling: ``'smtc'`` (default), ``'bba'`` or ``'offset'``.
 
     Returns:
         list[int]: ``T`` increasing frame positions in ``[0, L)``.
@@ -55,6 +57,9 @@ def sample_clip_indices(num_video_frames: int, num_frames: int, gap: int,
                          f'{sampling!r}')
     if sampling == 'bba':
         return _sample_bba_clip(num_video_frames, num_frames, gap, rng)
+    if sampling == 'offset':
+        return sample_offset_clip_indices(num_video_frames, num_frames, gap,
+                                          rng)
     low = (gap * num_frames) // 2
     stride = gap - 1 if low >= num_video_frames - low - 1 and gap > 1 else gap
     while stride >= 1:
@@ -82,13 +87,41 @@ def _sample_bba_clip(num_video_frames: int, num_frames: int, gap: int,
             return [centre + stride * (i - half) for i in range(num_frames)]
     raise ValueError(
         f'a video of {num_video_frames} frames is too short for a clip of '
-        f'{num_frames} frames (needs {min_video_frames(num_frames, "bba")})')
+        f'{num_frames} frames (needs '
+        f'{min_video_frames(num_frames, sampling="bba")})')
 
 
-def min_video_frames(num_frames: int, sampling: str = 'smtc') -> int:
-    """Fewest frames a video needs for a clip of ``num_frames`` at stride 1:
-    ``2 * (num_frames // 2) + 1``, one more with ``sampling='bba'`` (its
-    centre range must hold two positions)."""
+def sample_offset_clip_indices(num_video_frames: int, num_frames: int,
+                               gap: int, rng=np.random) -> List[int]:
+    """Sample the frame positions of one clip, as VFS / Spa-then-Temp do.
+
+    ``VideoDataset.temporal_sampling(mode='random')`` of
+    ``qianduoduolr/Spa-then-Temp`` (``vcl/datasets/video_dataset.py``, one
+    clip): the first frame ``o`` is uniform in ``[0, L - T * g]`` (both
+    ends included) and the clip is ``o + g * i`` for ``i = 0..T-1``; for
+    Spa-then-Temp's ``T = 2``, ``g = 1``: two consecutive frames of the
+    list (5 raw frames apart in YouTube-VOS).
+
+    Raises:
+        ValueError: If ``L < T * g``.
+    """
+    if num_video_frames < num_frames * gap:
+        raise ValueError(
+            f'a video of {num_video_frames} frames is too short for a clip '
+            f'of {num_frames} frames at stride {gap} (needs '
+            f'{num_frames * gap})')
+    start = int(rng.randint(0, num_video_frames - num_frames * gap + 1))
+    return [start + gap * i for i in range(num_frames)]
+
+
+def min_video_frames(num_frames: int, gap: int = 1,
+                     sampling: str = 'smtc') -> int:
+    """Fewest frames a video needs for a clip of ``num_frames``: at stride 1
+    ``2 * (num_frames // 2) + 1`` for the SMTC sampler (which lowers the
+    stride), one more with ``'bba'`` (its centre range must hold two
+    positions), ``num_frames * gap`` for the offset sampler."""
+    if sampling == 'offset':
+        return num_frames * gap
     return 2 * (num_frames // 2) + 1 + int(sampling == 'bba')
 
 
@@ -106,9 +139,10 @@ class YTVOSClipDataset(BaseDataset):
 
     Args:
         data_root: The YTVOS folder.
-        num_frames: Frames per clip (SMTC: 4).
-        gap: Temporal stride (SMTC: 4).
-        sampling: ``'smtc'`` or ``'bba'`` (:func:`sample_clip_indices`).
+        num_frames: Frames per clip (SMTC: 4; Spa-then-Temp: 2).
+        gap: Temporal stride (SMTC: 4; Spa-then-Temp: 1).
+        sampling: ``'smtc'``, ``'bba'`` or ``'offset'`` (VFS /
+            Spa-then-Temp); see :func:`sample_clip_indices`.
         data_prefix: ``dict(img=...)``, the frame folder.
         **kwargs: Other :class:`mmengine.dataset.BaseDataset` arguments.
 
@@ -150,7 +184,7 @@ class YTVOSClipDataset(BaseDataset):
             raise FileNotFoundError(
                 f'{frame_root}: YouTube-VOS frame folder does not exist')
         data_list, too_short = [], []
-        needed = min_video_frames(self.num_frames, self.sampling)
+        needed = min_video_frames(self.num_frames, self.gap, self.sampling)
         for video_dir in sorted(p for p in frame_root.iterdir() if p.is_dir()):
             frames = list_frame_files(video_dir, ('.jpg', '.jpeg'))
             if len(frames) < needed:
@@ -167,8 +201,7 @@ class YTVOSClipDataset(BaseDataset):
                 logger='current', level=30)
         if not data_list:
             raise ValueError(
-                f'{frame_root}: no video with at least '
-                f'{needed} frames')
+                f'{frame_root}: no video with at least {needed} frames')
         return data_list
 
     def get_data_info(self, idx: int) -> dict:

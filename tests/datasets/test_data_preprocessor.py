@@ -1,4 +1,5 @@
 """VideoDataPreprocessor: stacking, normalisation, resize-to-multiple."""
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -94,3 +95,18 @@ def test_clips_are_normalised_on_the_model_device():
     assert out['inputs'].is_cuda
     frames = np.zeros((5, 7, 3), np.uint8)
     assert preprocessor.normalize_frames(frames).is_cuda
+
+
+def test_lab_colour_space_is_opencv_lab_normalised():
+    preprocessor = VideoDataPreprocessor(mean=(50, 0, 0), std=(50, 127, 127),
+                                         color_space='lab')
+    frames = np.random.default_rng(0).integers(0, 256, (2, 4, 5, 3),
+                                               dtype=np.uint8)
+    out = preprocessor.normalize_frames(frames)
+    lab = np.stack([cv2.cvtColor(np.float32(f) / 255, cv2.COLOR_RGB2Lab)
+                    for f in frames])
+    expected = (lab - np.float32([50, 0, 0])) / np.float32([50, 127, 127])
+    np.testing.assert_allclose(out.permute(0, 2, 3, 1).numpy(), expected,
+                               rtol=0, atol=1e-6)
+    with pytest.raises(ValueError, match='color_space'):
+        VideoDataPreprocessor(color_space='hsv')

@@ -152,6 +152,10 @@ def test_methods_name_their_configs_tasks_and_rows():
         assert {key.split(':')[0] for _, key in method.table_rows} == \
             set(method.tasks)
     assert [label for label, _ in tool.METHODS['smtc'].table_rows] == LABELS
+    step = tool.METHODS['stt'].pretraining
+    assert tool.default_train_config(tool.METHODS['stt'],
+                                     step.config_pattern).endswith('.py')
+    assert (ROOT / step.converter).is_file()
 
 
 def test_unknown_method_is_a_usage_error(capsys):
@@ -175,3 +179,37 @@ def test_bad_options_are_refused(tmp_path):
     assert result.returncode == 1
     missing = tmp_path / 'nowhere.pth'
     assert result.stderr == f'error: --checkpoint {missing} does not exist\n'
+
+
+def test_two_step_method_starts_from_the_converted_first_step(
+        tmp_path, monkeypatch):
+    """--method stt: MoCo, its conversion, then step 2 with the converted
+    file in both init options; the untrained model is the first run's
+    start."""
+    tool = load_tool()
+    calls = []
+
+    def fake_run_tool(command, log_path, tag, verbose, env=None):
+        calls.append([str(part) for part in command])
+        if command[0] == 'tools/train.py':
+            work = Path(command[command.index('--work-dir') + 1])
+            work.mkdir(parents=True)
+            (work / 'iter_0.pth').touch()
+            (work / 'last_checkpoint').write_text(str(work / 'iter_9.pth'))
+
+    monkeypatch.setattr(tool, 'run_tool', fake_run_tool)
+    args = tool.parse_args(['--method', 'stt', '--pretrain-iters', '3'])
+    args.train_config = tool.default_train_config(tool.METHODS['stt'])
+    checkpoint, untrained = tool.train(args, tool.METHODS['stt'],
+                                       tmp_path / 'data', tmp_path / 'work')
+    pretrain, convert, train = calls
+    assert 'configs/moco/' in pretrain[1] and \
+        'train_cfg.max_iters=3' in pretrain
+    converted = str(tmp_path / 'work' / 'pretrain' / 'backbone.pth')
+    assert convert == ['tools/model_converters/moco_to_mmsmtc.py',
+                       str(tmp_path / 'work' / 'pretrain' / 'iter_9.pth'),
+                       converted]
+    assert f'model.backbone.init_cfg.checkpoint={converted}' in train
+    assert f'model.teacher_backbone.init_cfg.checkpoint={converted}' in train
+    assert checkpoint == tmp_path / 'work' / 'train' / 'iter_9.pth'
+    assert untrained == tmp_path / 'work' / 'pretrain' / 'iter_0.pth'

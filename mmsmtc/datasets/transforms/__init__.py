@@ -1,4 +1,5 @@
-from .clip_transforms import ClipRandomFlip, ClipRandomResizedCrop, ClipResize
+from .clip_transforms import (ClipRandomFlip, ClipRandomResizedCrop,
+                              ClipResize, FrameViews)
 from .formatting import PackClipInputs, PackVideoInputs
 from .loading import (LoadClipFrames, LoadJHMDBKeypoints, LoadVideoAnnotations,
                       LoadVideoFrames)
@@ -8,9 +9,10 @@ from .shard_transforms import (ClipBicubicResize, ClipCenterFullCrop,
                                ShardSegmentationsToIds)
 
 __all__ = [
-    'ClipRandomFlip', 'ClipRandomResizedCrop', 'ClipResize', 'PackClipInputs',
-    'PackVideoInputs', 'LoadClipFrames', 'LoadJHMDBKeypoints',
-    'LoadVideoAnnotations', 'LoadVideoFrames', 'ClipBicubicResize',
-    'ClipCenterFullCrop', 'ClipRandomSquareCrop', 'LoadShardSample',
-    'PackShardVideoInputs', 'SampleAlignedChunk', 'ShardSegmentationsToIds'
+    'ClipRandomFlip', 'ClipRandomResizedCrop', 'ClipResize', 'FrameViews',
+    'PackClipInputs', 'PackVideoInputs', 'LoadClipFrames',
+    'LoadJHMDBKeypoints', 'LoadVideoAnnotations', 'LoadVideoFrames',
+    'ClipBicubicResize', 'ClipCenterFullCrop', 'ClipRandomSquareCrop',
+    'LoadShardSample', 'PackShardVideoInputs', 'SampleAlignedChunk',
+    'ShardSegmentationsToIds'
 ]

@@ -71,8 +71,13 @@ class ClipRandomResizedCrop(BaseTransform):
     """Crop the same random box from every frame and resize it.
 
     The box is drawn as in ``torchvision.transforms.RandomResizedCrop``
-    (10 tries of area fraction in ``scale`` and log-uniform aspect ratio in
-    ``ratio``, else a central crop), once per clip.
+    (``max_attempts`` tries of area fraction in ``scale`` and log-uniform
+    aspect ratio in ``ratio``, else a central crop), once per clip. With
+    ``fallback='centre_square'`` the central crop is mmaction's (VFS /
+    Spa-then-Temp ``RandomResizedCrop``, 20 tries there): the largest
+    central square, instead of torchvision's central crop clamped to
+    ``ratio``. Spa-then-Temp then resizes the crop to 256x256 without
+    keeping its ratio; cropping and resizing here is the same.
 
     Required Keys:
         - imgs (list[np.ndarray]): ``(H0, W0, 3)`` uint8 frames.
@@ -89,12 +94,23 @@ class ClipRandomResizedCrop(BaseTransform):
         size (tuple[int, int]): Output ``(H, W)``.
         scale (tuple[float, float]): Range of the crop's area fraction.
         ratio (tuple[float, float]): Range of the crop's width/height.
+        max_attempts (int): Tries before the central crop.
+        fallback (str): ``'torchvision'`` or ``'centre_square'``.
     """
 
     def __init__(self,
                  size: Sequence[int],
                  scale: Tuple[float, float] = (0.08, 1.0),
-                 ratio: Tuple[float, float] = (3 / 4, 4 / 3)) -> None:
+                 ratio: Tuple[float, float] = (3 / 4, 4 / 3),
+                 max_attempts: int = 10,
+                 fallback: str = 'torchvision') -> None:
+        if max_attempts < 1:
+            raise ValueError(f'max_attempts must be >= 1, got {max_attempts}')
+        if fallback not in ('torchvision', 'centre_square'):
+            raise ValueError("fallback must be 'torchvision' or "
+                             f"'centre_square', got {fallback!r}")
+        self.max_attempts = max_attempts
+        self.fallback = fallback
         if not 0 < scale[0] <= scale[1] <= 1:
             raise ValueError(f'scale must satisfy 0 < low <= high <= 1, got '
                              f'{scale}')
@@ -109,7 +125,7 @@ class ClipRandomResizedCrop(BaseTransform):
         """Draw ``x1, y1, x2, y2`` for a ``height x width`` frame."""
         area = height * width
         log_ratio = (math.log(self.ratio[0]), math.log(self.ratio[1]))
-        for _ in range(10):
+        for _ in range(self.max_attempts):
             target_area = area * np.random.uniform(*self.scale)
             aspect = math.exp(np.random.uniform(*log_ratio))
             crop_w = int(round(math.sqrt(target_area * aspect)))
@@ -119,7 +135,9 @@ class ClipRandomResizedCrop(BaseTransform):
                 left = np.random.randint(0, width - crop_w + 1)
                 return np.array([left, top, left + crop_w, top + crop_h])
         in_ratio = width / height
-        if in_ratio < self.ratio[0]:
+        if self.fallback == 'centre_square':
+            crop_w = crop_h = min(height, width)
+        elif in_ratio < self.ratio[0]:
             crop_w, crop_h = width, int(round(width / self.ratio[0]))
         elif in_ratio > self.ratio[1]:
             crop_w, crop_h = int(round(height * self.ratio[1])), height
@@ -143,7 +161,59 @@ class ClipRandomResizedCrop(BaseTransform):
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(size={self.size}, '
-                f'scale={self.scale}, ratio={self.ratio})')
+                f'scale={self.scale}, ratio={self.ratio}, '
+                f'max_attempts={self.max_attempts}, '
+                f'fallback={self.fallback!r})')
+
+
+@TRANSFORMS.register_module()
+class FrameViews(BaseTransform):
+    """Independent random views of one frame, as a clip of views.
+
+    Contrastive image pre-training (MoCo v2) compares two augmentations of
+    the same image. The frame (``imgs[0]``, the clip must hold one) is
+    cropped and resized by ``crop`` and flipped by ``flip`` anew for each
+    of ``num_views`` views (``torchvision.transforms.RandomResizedCrop
+    (224, scale=(0.2, 1.))`` and ``RandomHorizontalFlip`` in MoCo v2);
+    the photometric part runs on the device (the model's
+    ``view_augment``, drawn per view).
+
+    Required Keys:
+        - imgs (list[np.ndarray]): one ``(H0, W0, 3)`` uint8 frame.
+
+    Modified Keys:
+        - imgs: ``num_views`` ``(H, W, 3)`` uint8 views.
+        - img_shape: ``(H, W)``.
+
+    Args:
+        crop (dict): :class:`ClipRandomResizedCrop` arguments.
+        flip_prob (float): Horizontal flip probability per view.
+        num_views (int): Views made.
+    """
+
+    def __init__(self, crop: dict, flip_prob: float = 0.5,
+                 num_views: int = 2) -> None:
+        if num_views < 1:
+            raise ValueError(f'num_views must be >= 1, got {num_views}')
+        self.crop = ClipRandomResizedCrop(**crop)
+        self.flip = ClipRandomFlip(flip_prob)
+        self.num_views = num_views
+
+    def transform(self, results: Dict) -> Dict:
+        if len(results['imgs']) != 1:
+            raise ValueError('FrameViews makes views of one frame, got a '
+                             f'clip of {len(results["imgs"])} frames')
+        views = []
+        for _ in range(self.num_views):
+            view = self.flip(self.crop(dict(imgs=list(results['imgs']))))
+            views.append(view['imgs'][0])
+        results['imgs'] = views
+        results['img_shape'] = self.crop.size
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{type(self).__name__}(crop={self.crop!r}, '
+                f'flip_prob={self.flip.prob}, num_views={self.num_views})')
 
 
 @TRANSFORMS.register_module()

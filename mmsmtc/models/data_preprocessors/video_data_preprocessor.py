@@ -1,27 +1,16 @@
 """Normalising video clips and streamed frames on the model's device."""
 from typing import Optional, Sequence, Union
 
-import cv2
 import numpy as np
 import torch
 from mmengine.logging import print_log
 from mmengine.model import BaseDataPreprocessor
 
-from mmsmtc.ops import resize_to_multiple
+from mmsmtc.ops import resize_to_multiple, rgb_to_lab
 from mmsmtc.registry import MODELS
-
 
 #: Input colour spaces: the decoded RGB, or L*a*b* (Spa-then-Temp / VFS).
 COLOR_SPACES = ('rgb', 'lab')
-
-
-def rgb_to_lab(frames: torch.Tensor) -> torch.Tensor:
-    """``(..., 3, H, W)`` RGB (0-255) to float32 L*a*b*, as Spa-then-Temp's
-    ``RGB2LAB`` (``cv2.cvtColor(float32(rgb) / 255, COLOR_RGB2Lab)``)."""
-    images = frames.detach().to('cpu', torch.float32).movedim(-3, -1)
-    flat = images.reshape(-1, *images.shape[-3:]).numpy() / np.float32(255)
-    lab = np.stack([cv2.cvtColor(image, cv2.COLOR_RGB2Lab) for image in flat])
-    return torch.from_numpy(lab).view(images.shape).movedim(-1, -3)
 
 
 @MODELS.register_module()
@@ -40,18 +29,17 @@ class VideoDataPreprocessor(BaseDataPreprocessor):
     for the inference code to stream through :meth:`normalize_frames`.
 
     With ``color_space='lab'`` (Spa-then-Temp / VFS) frames are first
-    converted to CIE L*a*b* as the official ``RGB2LAB``: OpenCV's
-    ``COLOR_RGB2Lab`` on float32 RGB / 255 (L in ``[0, 100]``, a and b
-    about ``[-127, 127]``); ``mean`` / ``std`` then apply to L, a, b
-    (Spa-then-Temp: ``(50, 0, 0)`` / ``(50, 127, 127)``). The conversion
-    runs on the CPU, frame by frame.
+    converted to CIE L*a*b* as the official ``RGB2LAB``
+    (:func:`mmsmtc.ops.rgb_to_lab`: OpenCV's ``COLOR_RGB2Lab`` on float32
+    RGB / 255, on the CPU); ``mean`` / ``std`` then apply to L, a, b
+    (Spa-then-Temp: ``(50, 0, 0)`` / ``(50, 127, 127)``).
 
     Args:
         mean (Sequence[float]): RGB means, 0-255 scale (L, a, b means for
             ``color_space='lab'``).
         std (Sequence[float]): RGB standard deviations, 0-255 scale (L, a,
             b for ``'lab'``).
-        color_space (str): ``'rgb'`` or ``'lab'``.
+        color_space (str): One of :data:`COLOR_SPACES`.
         size_multiple (int, optional): When set, normalised frames are
             bilinearly resized to the largest multiple of it (see
             :func:`mmsmtc.ops.resize_to_multiple`), logged once per frame size.

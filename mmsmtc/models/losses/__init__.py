@@ -1,5 +1,9 @@
 from .bba_losses import BbAMotionConsistencyLoss, BbASemanticConsistencyLoss
+from .correspondence_losses import (ChromaReconstructionLoss,
+                                    GlobalCorrelationDistillLoss,
+                                    LocalCorrelationDistillLoss)
 from .feature_reconstruction_loss import FeatureReconstructionLoss
+from .info_nce_loss import InfoNCELoss
 from .instance_consistency_loss import (InstanceConsistencyLoss,
                                         valid_instance_mask)
 from .semantic_consistency_loss import SemanticConsistencyLoss
@@ -9,7 +13,9 @@ from .temporal_similarity_loss import (TemporalSimilarityLoss,
 
 __all__ = [
     'BbAMotionConsistencyLoss', 'BbASemanticConsistencyLoss',
-    'FeatureReconstructionLoss', 'InstanceConsistencyLoss',
-    'SemanticConsistencyLoss', 'SlotDiversityLoss', 'TemporalSimilarityLoss',
+    'ChromaReconstructionLoss', 'FeatureReconstructionLoss',
+    'GlobalCorrelationDistillLoss', 'InfoNCELoss', 'InstanceConsistencyLoss',
+    'LocalCorrelationDistillLoss', 'SemanticConsistencyLoss',
+    'SlotDiversityLoss', 'TemporalSimilarityLoss',
     'temporal_similarity_targets', 'valid_instance_mask'
 ]
