@@ -214,3 +214,26 @@ def test_dinosaur_predicts_every_frame_as_an_image():
     # frame 0 gets the same draw either way; frames are independent
     torch.testing.assert_close(one_by_one.pred_slot_masks[0],
                                sample.pred_slot_masks[0])
+
+
+def test_test_checkpoint_fills_every_trained_part(tmp_path):
+    """A training checkpoint loads the slot initialiser, processor and
+    decoder at test time too, not only the encoder and output transform."""
+    trained = tiny_model()
+    with torch.no_grad():
+        for parameter in trained.parameters():
+            parameter.add_(torch.randn_like(parameter))
+    path = tmp_path / 'iter_1.pth'
+    torch.save({'state_dict': trained.state_dict()}, path)
+    segmentor = MODELS.build(
+        dict(type='ObjectDiscoverySegmentor',
+             model=tiny_model(),
+             post_processor=dict(type='SlotArgmaxPostProcessor'),
+             size_multiple=8))
+    segmentor.load_test_checkpoint(str(path))
+    loaded = segmentor.model.state_dict()
+    for name in ('slot_initializer.mean', 'processor.corrector.to_q.weight',
+                 'decoder.pos_emb', 'neck.layers.1.weight'):
+        assert name in loaded
+    for name, value in trained.state_dict().items():
+        torch.testing.assert_close(loaded[name], value, rtol=0, atol=0)

@@ -11,8 +11,6 @@ from mmsmtc.structures import VideoDataSample
 from ..utils import EMATeacher, check_video_clips, stream_clips
 
 ModuleOrCfg = Union[dict, nn.Module]
-#: The network parts a model is built from, in order.
-PARTS = ('backbone', 'neck', 'head')
 
 
 def build_module(component: Optional[ModuleOrCfg]) -> Optional[nn.Module]:
@@ -106,6 +104,11 @@ class BaseVideoSSL(BaseModel):
     #: Whether :meth:`predict_clip` takes and returns a state carried
     #: between the consecutive test clips of one video (recurrent models).
     carries_clip_state: bool = False
+    #: The attributes holding the network's parts, in order: what an EMA
+    #: teacher copies and what a test checkpoint must fill. A subclass with
+    #: more parts (VideoSAUR's slot initialiser, processor, decoder) extends
+    #: it.
+    parts: Tuple[str, ...] = ('backbone', 'neck', 'head')
 
     def __init__(self,
                  backbone: ModuleOrCfg,
@@ -167,10 +170,10 @@ class BaseVideoSSL(BaseModel):
     # ------------------------------------------------------------------
     # parts, teacher, modes
     def student_parts(self) -> Dict[str, nn.Module]:
-        """The built parts (:data:`PARTS` that are not None), by name."""
+        """The built parts (:attr:`parts` that are not None), by name."""
         return {
             name: getattr(self, name)
-            for name in PARTS if getattr(self, name) is not None
+            for name in self.parts if getattr(self, name) is not None
         }
 
     def branch(self, teacher: bool = False) -> Dict[str, nn.Module]:

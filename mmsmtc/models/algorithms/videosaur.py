@@ -59,6 +59,7 @@ class VideoSAUR(BaseVideoSSL):
     #: ``pred_slot_masks``: the decoder's soft masks.
     mask_fields = ('pred_slot_masks', )
     carries_clip_state = True
+    parts = ('backbone', 'neck', 'slot_initializer', 'processor', 'decoder')
 
     def __init__(self, backbone: ModuleOrCfg, neck: ModuleOrCfg,
                  slot_initializer: ModuleOrCfg, processor: ModuleOrCfg,
