@@ -15,6 +15,13 @@ register_all_modules()
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ROOT / 'configs' / '_base_' / 'models' / 'videosaur_vit-tiny.py'
+_TINY_MODEL = Config.fromfile(str(TINY)).model
+#: Slots drawn by the tiny config's initialiser, its patch grid on the
+#: 64x64 clips below (side and count) and its ViT channels.
+NUM_SLOTS = _TINY_MODEL.slot_initializer.num_slots
+GRID = 64 // _TINY_MODEL.backbone.arch.patch_size
+N = GRID * GRID
+C = _TINY_MODEL.neck.in_channels
 
 
 def tiny_model(**overrides):
@@ -33,14 +40,14 @@ def clip(batch=2, frames=3, size=64):
 
 def test_tensor_contract():
     model = tiny_model()
-    slot_init = torch.randn(2, 4, 16)
+    slot_init = torch.randn(2, NUM_SLOTS, 16)
     out = model(clip(), mode='tensor', slot_init=slot_init)
-    assert out['slots'].shape == (2, 3, 4, 16)
-    assert out['masks'].shape == (2, 3, 4, 64)
-    assert out['reconstruction'].shape == (2, 3, 64, 48 + 64)
-    assert out['attention_masks'].shape == (2, 3, 4, 64)
-    assert out['vit_tokens'].shape == out['vit_keys'].shape == (2, 3, 64, 48)
-    torch.testing.assert_close(out['masks'].sum(2), torch.ones(2, 3, 64))
+    assert out['slots'].shape == (2, 3, NUM_SLOTS, 16)
+    assert out['masks'].shape == (2, 3, NUM_SLOTS, N)
+    assert out['reconstruction'].shape == (2, 3, N, C + N)
+    assert out['attention_masks'].shape == (2, 3, NUM_SLOTS, N)
+    assert out['vit_tokens'].shape == out['vit_keys'].shape == (2, 3, N, C)
+    torch.testing.assert_close(out['masks'].sum(2), torch.ones(2, 3, N))
     # slot_init is the state of frame 0: the same draw gives the same output
     again = model(clip(), mode='tensor', slot_init=slot_init)
     torch.testing.assert_close(again['slots'], out['slots'])
@@ -73,6 +80,7 @@ def test_loss_mode_with_inputs_only_and_frozen_encoder():
 
 def test_loss_weights_apply():
     model = tiny_model().train()
+    model.losses[1].loss_weight = 0.3  # differs from the other's 1.0
     slot_init = torch.randn(2, 4, 16)
     losses = model(clip(), mode='loss', slot_init=slot_init)
     out = model(clip(), mode='tensor', slot_init=slot_init)
@@ -83,7 +91,7 @@ def test_loss_weights_apply():
         loss.loss_weight = weight
         torch.testing.assert_close(losses[loss.loss_name],
                                    weight * unweighted)
-    assert [loss.loss_weight for loss in model.losses] == [1.0, 0.1]
+    assert [loss.loss_weight for loss in model.losses] == [1.0, 0.3]
 
 
 def test_training_learns_on_one_batch():
@@ -115,10 +123,10 @@ def test_predict_contract_and_reproducible_slots():
     model = tiny_model().eval()
     video = clip(batch=1, frames=5)[0]
     sample = predict(model, video)
-    assert sample.pred_slot_masks.shape == (5, 4, 8, 8)
-    assert sample.pred_slot_embeddings.shape == (5, 4, 16)
+    assert sample.pred_slot_masks.shape == (5, NUM_SLOTS, GRID, GRID)
+    assert sample.pred_slot_embeddings.shape == (5, NUM_SLOTS, 16)
     torch.testing.assert_close(sample.pred_slot_masks.sum(1),
-                               torch.ones(5, 8, 8))
+                               torch.ones(5, GRID, GRID))
     assert sample.metainfo['mask_fields'] == ('pred_slot_masks', )
     # the same video name gives the same slots in any order / process
     torch.testing.assert_close(predict(model, video).pred_slot_masks,
@@ -141,7 +149,8 @@ def test_clips_with_carried_state_equal_one_pass(clip_len):
         model.test_clip_len, model.pad_last_clip = clip_len, pad
         sample = predict(model, video)
         torch.testing.assert_close(
-            sample.pred_slot_masks, whole['masks'][0].unflatten(-1, (8, 8)))
+            sample.pred_slot_masks,
+            whole['masks'][0].unflatten(-1, (GRID, GRID)))
         torch.testing.assert_close(sample.pred_slot_embeddings,
                                    whole['slots'][0])
 
@@ -152,12 +161,13 @@ def test_predict_clip_state_round_trip():
     with torch.no_grad():
         fields, state = model.predict_clip(video[:2],
                                            video_generator(0, 'v'))
-        assert state.shape == (1, 4, 16)
+        assert state.shape == (1, NUM_SLOTS, 16)
         later, _ = model.predict_clip(video[2:], None, state)
         initial = model.slot_initializer(1, video_generator(0, 'v'))
         whole = model(video[None], mode='tensor', slot_init=initial)
-    torch.testing.assert_close(later['pred_slot_masks'],
-                               whole['masks'][0, 2:].unflatten(-1, (8, 8)))
+    torch.testing.assert_close(
+        later['pred_slot_masks'],
+        whole['masks'][0, 2:].unflatten(-1, (GRID, GRID)))
 
 
 def test_smtc_keeps_its_stateless_predict_clip():
@@ -179,8 +189,8 @@ def dinosaur_cfg():
             corrector=dict(
                 type='SlotAttentionCorrector', in_channels=16, slot_dim=16,
                 num_iters=3, use_mlp=True)),
-        decoder=dict(type='PatchMLPDecoder', slot_dim=16, out_channels=48,
-                     num_patches=64, hidden_dims=(32, 32)),
+        decoder=dict(type='PatchMLPDecoder', slot_dim=16, out_channels=C,
+                     num_patches=N, hidden_dims=(32, 32)),
         losses=[dict(type='FeatureReconstructionLoss')])
 
 
@@ -192,8 +202,8 @@ def test_dinosaur_images_and_one_frame_clips():
     slot_init = torch.randn(2, 4, 16)
     out = model(images, mode='tensor', slot_init=slot_init)
     assert out['slots'].shape == (2, 4, 16)
-    assert out['masks'].shape == (2, 4, 64)
-    assert out['reconstruction'].shape == (2, 64, 48)
+    assert out['masks'].shape == (2, 4, N)
+    assert out['reconstruction'].shape == (2, N, C)
     as_clips = model(images[:, None], mode='tensor', slot_init=slot_init)
     torch.testing.assert_close(as_clips['masks'][:, 0], out['masks'])
     losses = model(images, mode='loss', slot_init=slot_init)
@@ -208,7 +218,7 @@ def test_dinosaur_predicts_every_frame_as_an_image():
     model = MODELS.build(dinosaur_cfg()).eval()
     video = clip(batch=1, frames=3)[0]
     sample = predict(model, video)
-    assert sample.pred_slot_masks.shape == (3, 4, 8, 8)
+    assert sample.pred_slot_masks.shape == (3, NUM_SLOTS, GRID, GRID)
     model.test_clip_len = 1
     one_by_one = predict(model, video)
     # frame 0 gets the same draw either way; frames are independent
@@ -229,7 +239,7 @@ def test_test_checkpoint_fills_every_trained_part(tmp_path):
         dict(type='ObjectDiscoverySegmentor',
              model=tiny_model(),
              post_processor=dict(type='SlotArgmaxPostProcessor'),
-             size_multiple=8))
+             size_multiple=64 // GRID))
     segmentor.load_test_checkpoint(str(path))
     loaded = segmentor.model.state_dict()
     for name in ('slot_initializer.mean', 'processor.corrector.to_q.weight',
