@@ -147,6 +147,32 @@ def read_checkpoint(path: PathLike,
     return checkpoint
 
 
+def read_entry_state_dict(path: PathLike,
+                          entry: str,
+                          allow_pickle: Optional[bool] = None
+                          ) -> Mapping:
+    """The state dict an official checkpoint file stores under ``entry``.
+
+    For the official-checkpoint converters: the mapping under ``entry``
+    (e.g. ``'model_state_dict'``, Lightning's ``'state_dict'``), or the
+    file itself when it has no such entry (a bare state dict), read onto
+    the CPU by :func:`read_checkpoint`.
+
+    Raises:
+        CheckpointError: Naming the file: it does not exist or cannot be
+            read (:func:`read_checkpoint`), or ``entry`` is not a dict.
+    """
+    try:
+        checkpoint = read_checkpoint(path, allow_pickle=allow_pickle)
+    except FileNotFoundError as error:
+        raise CheckpointError(str(error)) from error
+    state = checkpoint.get(entry, checkpoint)
+    if not isinstance(state, Mapping):
+        raise CheckpointError(f'{path}: expected a dict under "{entry}", '
+                              f'got a {type(state).__name__}')
+    return state
+
+
 def nested_state_dict(checkpoint: Mapping) -> Mapping:
     """The state dict inside a checkpoint: the first mapping under one of
     :data:`NESTED_STATE_DICT_KEYS`, else the checkpoint itself."""

@@ -35,7 +35,7 @@ from typing import Dict, List, Tuple
 
 import torch
 
-from mmsmtc.utils.checkpoint import CheckpointError, read_checkpoint
+from mmsmtc.utils.checkpoint import CheckpointError, read_entry_state_dict
 
 #: Prefixes of a DDP-wrapped state dict.
 WRAPPER_PREFIXES = ('module.', )
@@ -132,18 +132,9 @@ def load_official(src: Path, allow_pickle: bool = False):
     """The ``model_state_dict`` of an official checkpoint file, read onto
     the CPU (weights-only unless ``allow_pickle``)."""
     try:
-        checkpoint = read_checkpoint(src, allow_pickle=allow_pickle,
-                                     map_location='cpu')
-    except (CheckpointError, FileNotFoundError) as error:
+        return read_entry_state_dict(src, 'model_state_dict', allow_pickle)
+    except CheckpointError as error:
         raise ConversionError(str(error)) from error
-    if not isinstance(checkpoint, dict):
-        raise ConversionError(f'{src}: expected a dict, got '
-                              f'{type(checkpoint).__name__}')
-    state = checkpoint.get('model_state_dict', checkpoint)
-    if not isinstance(state, dict):
-        raise ConversionError(f'{src}: model_state_dict is a '
-                              f'{type(state).__name__}, not a dict')
-    return state
 
 
 def parse_args(argv=None) -> argparse.Namespace:

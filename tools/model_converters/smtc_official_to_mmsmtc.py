@@ -21,7 +21,7 @@ from typing import Dict, List, Tuple
 
 import torch
 
-from mmsmtc.utils.checkpoint import CheckpointError, read_checkpoint
+from mmsmtc.utils.checkpoint import CheckpointError, read_entry_state_dict
 
 #: Prefixes of a DDP-wrapped state dict.
 WRAPPER_PREFIXES = ('module.', )
@@ -117,15 +117,9 @@ def load_official(src: Path, allow_pickle: bool = False):
     """The ``model_state_dict`` of an official checkpoint file (read
     weights-only unless ``allow_pickle``)."""
     try:
-        checkpoint = read_checkpoint(src, allow_pickle=allow_pickle)
-    except (CheckpointError, FileNotFoundError) as error:
+        return read_entry_state_dict(src, 'model_state_dict', allow_pickle)
+    except CheckpointError as error:
         raise ConversionError(str(error)) from error
-    checkpoint = checkpoint.get('model_state_dict', checkpoint)
-    if not isinstance(checkpoint, dict):
-        raise ConversionError(
-            f'{src}: expected a dict with "model_state_dict", got '
-            f'{type(checkpoint).__name__}')
-    return checkpoint
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -33,7 +33,7 @@ from typing import Dict, List, Tuple
 import torch
 
 from mmsmtc.models.backbones import ResNet, map_state_dict
-from mmsmtc.utils.checkpoint import CheckpointError, read_checkpoint
+from mmsmtc.utils.checkpoint import CheckpointError, read_entry_state_dict
 
 #: Prefix of the student in the official model and the one DDP may add.
 STUDENT_PREFIX = 'backbone.'
@@ -168,13 +168,9 @@ def load_official(src: Path, allow_pickle: bool = False
     """The ``state_dict`` of an official checkpoint file (a bare state dict
     is accepted too)."""
     try:
-        checkpoint = read_checkpoint(src, allow_pickle=allow_pickle)
-    except (CheckpointError, FileNotFoundError) as error:
+        state = read_entry_state_dict(src, 'state_dict', allow_pickle)
+    except CheckpointError as error:
         raise ConversionError(str(error)) from error
-    state = checkpoint.get('state_dict', checkpoint)
-    if not isinstance(state, dict):
-        raise ConversionError(f'{src}: "state_dict" is a '
-                              f'{type(state).__name__}, expected a dict')
     return {k: v for k, v in state.items() if isinstance(v, torch.Tensor)}
 
 

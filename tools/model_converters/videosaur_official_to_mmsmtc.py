@@ -42,7 +42,7 @@ from typing import Dict, List, Optional, Tuple
 
 import torch
 
-from mmsmtc.utils.checkpoint import CheckpointError, read_checkpoint
+from mmsmtc.utils.checkpoint import CheckpointError, read_entry_state_dict
 
 #: Official prefix -> mmsmtc prefix, video models.
 VIDEO_PREFIXES = {
@@ -221,13 +221,10 @@ def load_official(src: Path,
     """The ``state_dict`` of an official Lightning checkpoint, on the CPU
     (read weights-only unless ``allow_pickle``)."""
     try:
-        checkpoint = read_checkpoint(
-            src, allow_pickle=allow_pickle, map_location='cpu')
-    except (CheckpointError, FileNotFoundError) as error:
+        state = read_entry_state_dict(src, 'state_dict', allow_pickle)
+    except CheckpointError as error:
         raise ConversionError(str(error)) from error
-    state = checkpoint.get('state_dict', checkpoint)
-    if not isinstance(state, dict) or not all(
-            isinstance(value, torch.Tensor) for value in state.values()):
+    if not all(isinstance(value, torch.Tensor) for value in state.values()):
         raise ConversionError(
             f'{src}: expected a Lightning checkpoint with a "state_dict" of '
             'tensors')
