@@ -118,6 +118,27 @@ def test_discover_demo_on_mp4(judo, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize('config', [
+    'configs/videosaur_test/'
+    'discovery_videosaur-vit-tiny_synthetic-davis17-unsup.py',
+    'configs/bba_test/discovery_bba-vit-tiny_synthetic-davis17-unsup.py',
+])
+def test_discover_demo_runs_the_other_methods(judo, tmp_path, config):
+    """VideoSAUR (slots carried across clips) and Betrayed by Attention
+    (video-level clustering) through the same demo as SMTC."""
+    out = tmp_path / 'out'
+    result = run_demo('discover.py', str(judo / 'JPEGImages'),
+                      str(REPO / config), 'none', '--out', str(out),
+                      '--max-frames', '4', '--max-side', '120')
+    assert result.returncode == 0, result.stdout + result.stderr
+    names = [f'{index:05d}' for index in range(4)]
+    check_mask_folder(out / 'masks', names, range(21))
+    with Image.open(out / 'masks' / '00003.png') as image:
+        assert image.size == (120, 67)
+    assert count_video_frames(out / 'overlay.mp4') == 4
+
+
+@pytest.mark.slow
 def test_demo_reports_bad_input_without_traceback(judo, tmp_path):
     mask = np.ones((100, 100), np.uint8)
     write_indexed_png(tmp_path / 'other.png', mask)
