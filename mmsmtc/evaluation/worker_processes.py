@@ -138,26 +138,31 @@ def _run_pool(function: Callable,
     not waited for.
     """
     other_children = set(multiprocessing.active_children())
-    with ProcessPoolExecutor(nproc,
-                             mp_context=multiprocessing.get_context('fork'),
-                             initializer=_start_worker,
-                             initargs=(os.getpid(), initializer)) as pool:
+    pool = ProcessPoolExecutor(nproc,
+                               mp_context=multiprocessing.get_context('fork'),
+                               initializer=_start_worker,
+                               initargs=(os.getpid(), initializer))
+    # Everything from the first fork on is inside the try: an interrupt
+    # that arrives while the workers start, or in ``once_forked``, kills
+    # them too, instead of leaving the pool's shutdown to wait for every
+    # queued call.
+    try:
         # The first submit forks all the workers (a fork pool never starts
         # more), before the pool starts its own threads.
         futures = [pool.submit(function, *args) for args in arguments]
-        workers = set(multiprocessing.active_children()) - other_children
         if once_forked is not None:
             once_forked()
-        try:
-            return [future.result() for future in futures]
-        except BrokenProcessPool as error:
-            raise RuntimeError(
-                'a worker process died (killed, out of memory or a crash in '
-                'native code)') from error
-        except BaseException:
-            for worker in workers:
-                worker.kill()
-            raise
+        return [future.result() for future in futures]
+    except BrokenProcessPool as error:
+        raise RuntimeError(
+            'a worker process died (killed, out of memory or a crash in '
+            'native code)') from error
+    except BaseException:
+        for worker in set(multiprocessing.active_children()) - other_children:
+            worker.kill()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _start_worker(parent: int, initializer: Optional[Callable[[],

@@ -173,3 +173,33 @@ def test_killed_caller_leaves_no_process(path):
     caller.kill()
     caller.wait()
     assert _wait_until_gone(marker) == []
+
+
+@pytest.mark.slow
+def test_interrupt_while_workers_start_kills_them(tmp_path):
+    """An interrupt between the forks and the wait for the results (here
+    raised by ``once_forked``) kills the workers: no call finishes."""
+    program = (
+        'import os, sys, time\n'
+        'from pathlib import Path\n'
+        'from mmsmtc.evaluation.worker_processes import _run_pool\n'
+        'def finish(path):\n'
+        '    time.sleep(2)\n'
+        '    Path(path).touch()\n'
+        'def interrupt():\n'
+        '    raise KeyboardInterrupt\n'
+        'calls = [(os.path.join(sys.argv[1], str(i)), ) for i in range(3)]\n'
+        'try:\n'
+        '    _run_pool(finish, calls, 2, None, interrupt)\n'
+        'except KeyboardInterrupt:\n'
+        '    print("interrupted", flush=True)\n'
+        'time.sleep(3)  # a call still running would have finished by now\n'
+        'print(sorted(os.listdir(sys.argv[1])))\n')
+    process = subprocess.run([sys.executable, '-c', program,
+                              str(tmp_path)],
+                             env=_environment('fork-here'),
+                             capture_output=True,
+                             text=True,
+                             timeout=300)
+    assert process.returncode == 0, process.stderr
+    assert process.stdout.splitlines() == ['interrupted', '[]']
