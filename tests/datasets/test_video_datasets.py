@@ -304,6 +304,22 @@ def test_jhmdb_frame_count_mismatch_is_an_error(tmp_path):
         dataset[0]
 
 
+def test_jhmdb_frames_beyond_the_joints_are_kept_and_logged(
+        tmp_path, log_records):
+    # CRW and VFS score a video longer than its pos_img on the first T_gt
+    # frames: the frames stay, the ground truth covers the first two.
+    positions = _jhmdb(tmp_path, num_frames=3, mat_frames=2)
+    dataset = JHMDBDataset(data_root=str(tmp_path),
+                           pipeline=KEYPOINT_PIPELINE)
+    sample = dataset[0]
+    assert len(sample['inputs']) == 3
+    keypoints = sample['data_samples'].gt_keypoints
+    assert keypoints.shape == (2, 4, 2)
+    assert keypoints[1, 3, 0] == positions[0, 3, 1] - 1
+    assert any('only the first 2 are scored' in record.getMessage()
+               for record in log_records)
+
+
 def test_jhmdb_bad_mat_files_are_named(tmp_path):
     _jhmdb(tmp_path)
     mat = tmp_path / 'joint_positions' / 'walk' / 'v1' / 'joint_positions.mat'

@@ -1,4 +1,5 @@
 """Loading transforms: clip frames (eager) and whole videos (lazy)."""
+import logging
 from typing import Dict
 
 import numpy as np
@@ -150,20 +151,25 @@ class LoadVideoAnnotations(BaseTransform):
 class LoadJHMDBKeypoints(BaseTransform):
     """Read JHMDB joint positions as 0-based ``(x, y)`` pixel coordinates.
 
-    ``joint_positions.mat`` holds ``pos_img`` of shape ``(2, J, T)`` in
+    ``joint_positions.mat`` holds ``pos_img`` of shape ``(2, J, T_gt)`` in
     1-based MATLAB pixel coordinates; like CRW (``pos_img - 1``) the result
     is 0-based. J is whatever the file holds.
+
+    A video with more frames than ``pos_img`` keeps all its frames (they
+    are propagated) while only the first ``T_gt`` are scored, as CRW's
+    ``eval_pck.py`` and VFS's ``pck_evaluate`` do; this is logged.
 
     Required Keys:
         - keypoint_path (str): the ``.mat`` file.
         - num_frames (int): ``T`` frames of the video.
 
     Added Keys:
-        - gt_keypoints (np.ndarray): ``(T, J, 2)`` float32 ``(x, y)``.
+        - gt_keypoints (np.ndarray): ``(T_gt, J, 2)`` float32 ``(x, y)``.
 
     Raises:
         ValueError: If the file cannot be read, has no ``pos_img``, it is
-            not ``(2, J, T)``, or its T differs from the frame count.
+            not ``(2, J, T_gt)``, or ``T_gt`` exceeds the frame count (both
+            official evaluations fail there).
     """
 
     def transform(self, results: Dict) -> Dict:
@@ -180,10 +186,16 @@ class LoadJHMDBKeypoints(BaseTransform):
         if positions.ndim != 3 or positions.shape[0] != 2:
             raise ValueError(f'{path}: `pos_img` must be (2, J, T), got '
                              f'{positions.shape}')
-        if positions.shape[2] != results['num_frames']:
+        if positions.shape[2] > results['num_frames']:
             raise ValueError(
                 f'{path}: `pos_img` has {positions.shape[2]} frames but the '
                 f'video has {results["num_frames"]}')
+        if positions.shape[2] < results['num_frames']:
+            print_log(
+                f'{path}: `pos_img` has {positions.shape[2]} frames, the '
+                f'video {results["num_frames"]}; only the first '
+                f'{positions.shape[2]} are scored, as in CRW and VFS',
+                logger='current', level=logging.WARNING)
         results['gt_keypoints'] = np.ascontiguousarray(
             (positions - 1).transpose(2, 1, 0)).astype(np.float32)
         return results
