@@ -11,7 +11,8 @@ from mmsmtc.datasets import (DAVIS2016Dataset, DAVIS2017Dataset,
                              VideoFolderDataset, VideoSegmentationDataset,
                              VIPDataset, video_collate)
 from mmsmtc.datasets.lazy_sequence import LazyFrameSequence
-from mmsmtc.datasets.transforms import LoadClipFrames, loading
+from mmsmtc.datasets.transforms import (LoadClipFrames, WithholdLastFrame,
+                                        loading)
 from mmsmtc.utils.palette import write_indexed_png
 
 MASK_PIPELINE = [
@@ -302,6 +303,22 @@ def test_jhmdb_frame_count_mismatch_is_an_error(tmp_path):
                            pipeline=KEYPOINT_PIPELINE)
     with pytest.raises(ValueError, match='4 frames but the video has 3'):
         dataset[0]
+
+
+def test_withhold_last_frame_keeps_names_and_annotations(davis_root):
+    # The Betrayed-by-Attention authors' evaluation input: the model gets
+    # frames 0..T-2, the sample keeps all T names and masks.
+    dataset = DAVIS2017Dataset(
+        data_root=str(davis_root),
+        pipeline=[dict(type='WithholdLastFrame')] + MASK_PIPELINE)
+    sample = dataset[0]
+    assert len(sample['inputs']) == 2
+    data_sample = sample['data_samples']
+    assert data_sample.frame_names == ['00000', '00001', '00002']
+    assert len(data_sample.gt_masks) == 3
+    with pytest.raises(ValueError, match='cannot withhold the last frame'):
+        WithholdLastFrame()(
+            dict(video_name='v', frame_paths=['a.jpg']))
 
 
 def test_jhmdb_frames_beyond_the_joints_are_kept_and_logged(

@@ -68,6 +68,38 @@ class LoadVideoFrames(BaseTransform):
         return results
 
 
+@TRANSFORMS.register_module()
+class WithholdLastFrame(BaseTransform):
+    """Withhold a video's last frame from the model (not an official
+    protocol).
+
+    The Betrayed-by-Attention authors' evaluation reads frames ``0..T-2``
+    only (``range(tot - 1)`` in their ``src/data.py``) and scores the last
+    frame with a copy of the second-last prediction. Put this before
+    :class:`LoadVideoFrames`; ``frame_names`` and the annotations keep all
+    ``T`` frames, and ``DAVISMetric(protocol='bba-authors')`` restores the
+    last prediction.
+
+    Required Keys:
+        - frame_paths (list[str]): the ``T`` frame files.
+
+    Modified Keys:
+        - frame_paths (list[str]): the first ``T - 1``.
+
+    Raises:
+        ValueError: If the video has fewer than 2 frames.
+    """
+
+    def transform(self, results: Dict) -> Dict:
+        paths = results['frame_paths']
+        if len(paths) < 2:
+            raise ValueError(
+                f'{results.get("video_name", paths)}: cannot withhold the '
+                f'last frame of a video of {len(paths)} frame(s)')
+        results['frame_paths'] = list(paths[:-1])
+        return results
+
+
 def first_frame_objects(mask: np.ndarray, path: str):
     """Object ids of a first-frame mask, with the official DAVIS count.
 
@@ -203,5 +235,5 @@ class LoadJHMDBKeypoints(BaseTransform):
 
 __all__ = [
     'LoadClipFrames', 'LoadVideoFrames', 'LoadVideoAnnotations',
-    'LoadJHMDBKeypoints', 'first_frame_objects'
+    'LoadJHMDBKeypoints', 'WithholdLastFrame', 'first_frame_objects'
 ]

@@ -2,8 +2,10 @@ from .boundary import (boundary_f_measure, boundary_map, boundary_tolerance,
                        disk_kernel, object_boundaries, pairwise_boundary_f)
 from .davis import (db_statistics, evaluate_semisupervised_sequence,
                     evaluate_sequence, evaluate_unsupervised_sequence,
+                    evaluate_unsupervised_sequence_per_frame,
                     global_statistics, num_gt_objects,
-                    pairwise_region_similarity, region_similarity)
+                    pairwise_region_similarity, region_similarity,
+                    sequence_statistics)
 from .keypoints import (PCK_PROTOCOLS, ground_truth_frames, joint_hit_counts,
                         normalised_joint_distances, pck, pck_from_counts,
                         pck_protocol, pose_scales)
