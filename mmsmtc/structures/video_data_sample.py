@@ -23,8 +23,8 @@ class VideoDataSample(BaseDataElement):
           class ids for VIP; 255 is void).
         - ``gt_mask_frame_indices`` (np.ndarray): ``(T_a,)`` int64 positions
           of those frames in the video.
-        - ``gt_keypoints`` (np.ndarray): ``(T, J, 2)`` float32 ``(x, y)``
-          pixel coordinates (JHMDB).
+        - ``gt_keypoints`` (np.ndarray): ``(T_gt, J, 2)`` float32 ``(x, y)``
+          pixel coordinates of the first T_gt <= T frames (JHMDB).
 
     Predictions (written by the model or an inference pipeline):
         - ``pred_masks`` (np.ndarray): ``(T, H, W)`` uint8 ids.

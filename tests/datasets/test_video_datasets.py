@@ -11,7 +11,8 @@ from mmsmtc.datasets import (DAVIS2016Dataset, DAVIS2017Dataset,
                              VideoFolderDataset, VideoSegmentationDataset,
                              VIPDataset, video_collate)
 from mmsmtc.datasets.lazy_sequence import LazyFrameSequence
-from mmsmtc.datasets.transforms import LoadClipFrames, loading
+from mmsmtc.datasets.transforms import (LoadClipFrames, WithholdLastFrame,
+                                        loading)
 from mmsmtc.utils.palette import write_indexed_png
 
 MASK_PIPELINE = [
@@ -302,6 +303,38 @@ def test_jhmdb_frame_count_mismatch_is_an_error(tmp_path):
                            pipeline=KEYPOINT_PIPELINE)
     with pytest.raises(ValueError, match='4 frames but the video has 3'):
         dataset[0]
+
+
+def test_withhold_last_frame_keeps_names_and_annotations(davis_root):
+    # The Betrayed-by-Attention authors' evaluation input: the model gets
+    # frames 0..T-2, the sample keeps all T names and masks.
+    dataset = DAVIS2017Dataset(
+        data_root=str(davis_root),
+        pipeline=[dict(type='WithholdLastFrame')] + MASK_PIPELINE)
+    sample = dataset[0]
+    assert len(sample['inputs']) == 2
+    data_sample = sample['data_samples']
+    assert data_sample.frame_names == ['00000', '00001', '00002']
+    assert len(data_sample.gt_masks) == 3
+    with pytest.raises(ValueError, match='cannot withhold the last frame'):
+        WithholdLastFrame()(
+            dict(video_name='v', frame_paths=['a.jpg']))
+
+
+def test_jhmdb_frames_beyond_the_joints_are_kept_and_logged(
+        tmp_path, log_records):
+    # CRW and VFS score a video longer than its pos_img on the first T_gt
+    # frames: the frames stay, the ground truth covers the first two.
+    positions = _jhmdb(tmp_path, num_frames=3, mat_frames=2)
+    dataset = JHMDBDataset(data_root=str(tmp_path),
+                           pipeline=KEYPOINT_PIPELINE)
+    sample = dataset[0]
+    assert len(sample['inputs']) == 3
+    keypoints = sample['data_samples'].gt_keypoints
+    assert keypoints.shape == (2, 4, 2)
+    assert keypoints[1, 3, 0] == positions[0, 3, 1] - 1
+    assert any('only the first 2 are scored' in record.getMessage()
+               for record in log_records)
 
 
 def test_jhmdb_bad_mat_files_are_named(tmp_path):

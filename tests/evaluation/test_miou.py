@@ -3,13 +3,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from mmsmtc.datasets import VideoFolderDataset
 from mmsmtc.evaluation.functional import (VIP_PART_CLASSES, confusion_matrix,
-                                          mean_iou, nearest_resize,
-                                          per_class_iou,
-                                          video_confusion_matrix)
+                                          histogram_areas, histogram_counts,
+                                          iou_from_areas, mean_iou,
+                                          nearest_resize, per_class_iou,
+                                          video_confusion_matrix,
+                                          video_histogram_areas)
 from mmsmtc.evaluation.metrics import MIoUMetric
 from mmsmtc.registry import METRICS
-from mmsmtc.utils import read_indexed_png
+from mmsmtc.utils import read_indexed_png, register_all_modules
 
 
 def test_confusion_matrix_ignores_void_and_out_of_range_labels():
@@ -127,3 +130,105 @@ def test_metric_defaults_and_errors(tmp_path):
     assert metric.evaluate(1) == {}
     np.testing.assert_array_equal(
         read_indexed_png(tmp_path / 'p1' / '00000.png'), np.ones((2, 2)))
+
+
+def test_histogram_counts_are_numpys_histogram_on_integer_bins():
+    # Id C (= 3) falls in numpy's closed last bin [2, 3]; 4 and 255 in none.
+    np.testing.assert_array_equal(
+        histogram_counts(np.array([0, 1, 2, 3, 3, 4, 255]), 3), [1, 1, 3])
+    ids = np.random.default_rng(0).integers(0, 256, (40, 30))
+    for num_classes in (1, 3, 20):
+        np.testing.assert_array_equal(
+            histogram_counts(ids, num_classes),
+            np.histogram(ids, bins=np.arange(num_classes + 1))[0])
+
+
+def test_vfs_counting_differs_from_aten_on_out_of_range_ids():
+    # C = 3. Pixels (gt, pred): (0,0) (1,1) (3,2) (255,1) (7,2) (2,2).
+    gt = np.array([[0, 1, 3], [255, 7, 2]])
+    pred = np.array([[0, 1, 2], [1, 2, 2]])
+    # ATEN: only gt in [0, 3) scored -> (0,0) (1,1) (2,2): every IoU 1.
+    aten = confusion_matrix(gt, pred, 3)
+    assert mean_iou(aten) == 1.0
+    # VFS: only gt 255 dropped. Intersection [1, 1, 1]; prediction
+    # [1, 1, 3]; ground truth [1, 1, 2] (3 in the last bin, 7 in none);
+    # union of class 2: 3 + 2 - 1 = 4 -> IoU 1/4, mIoU (1 + 1 + 1/4) / 3.
+    areas = histogram_areas(gt, pred, 3)
+    np.testing.assert_array_equal(areas, [[1, 1, 1], [1, 1, 3], [1, 1, 2]])
+    np.testing.assert_allclose(iou_from_areas(areas), [1, 1, 0.25])
+    with pytest.raises(ValueError, match='c: ground truth of shape'):
+        histogram_areas(gt, pred[:, :2], 3, name='c')
+
+
+def test_vfs_and_aten_agree_on_vip_ids():
+    rng = np.random.default_rng(1)
+    gt = rng.integers(0, 20, (3, 12, 9))
+    gt[rng.random(gt.shape) < 0.1] = 255
+    pred = rng.integers(0, 20, gt.shape)
+    areas = video_histogram_areas(gt, pred, 20)
+    np.testing.assert_allclose(
+        iou_from_areas(areas),
+        per_class_iou(video_confusion_matrix(gt, pred, 20)))
+
+
+def test_vfs_pairing_needs_every_frame_annotated():
+    gt = np.zeros((2, 2, 2), np.uint8)
+    pred = np.zeros((3, 2, 2), np.uint8)
+    with pytest.raises(ValueError, match='v: 2 of 3 frames are annotated'):
+        video_histogram_areas(gt, pred, 2, [0, 2], 'v')
+    with pytest.raises(ValueError, match='v: 2 of 3 frames are annotated'):
+        video_histogram_areas(gt, pred, 2, None, 'v')
+    np.testing.assert_array_equal(
+        video_histogram_areas(gt, pred[:2], 2, [0, 1], 'v'),
+        [[8, 0], [8, 0], [8, 0]])
+    with pytest.raises(ValueError, match=r'ids must lie in \[0, 255\]'):
+        video_histogram_areas(gt, pred[:2].astype(np.int64) + 300, 2)
+
+
+def test_metric_vfs_protocol():
+    with pytest.raises(ValueError, match='protocol must be one of'):
+        MIoUMetric(protocol='stt')
+    metrics = {
+        protocol: MIoUMetric(num_classes=3, protocol=protocol)
+        for protocol in ('aten', 'vfs')
+    }
+    # The hand case above as one video of one frame, frame 0 scored.
+    sample = _sample('a', [[[0, 1, 3], [255, 7, 2]]], [[[0, 1, 2], [1, 2, 2]]])
+    for metric in metrics.values():
+        metric.process({}, [sample])
+    assert metrics['aten'].evaluate(1)['vip/mIoU'] == 1.0
+    assert metrics['vfs'].evaluate(1)['vip/mIoU'] == pytest.approx(
+        (1 + 1 + 0.25) / 3)
+    # A partly annotated video is an error for 'vfs', scored by 'aten'.
+    partly = _sample('b', np.zeros((1, 2, 2)), np.zeros((2, 2, 2)), [1])
+    MIoUMetric(num_classes=3).process({}, [partly])
+    with pytest.raises(ValueError, match='b: 1 of 2 frames are annotated'):
+        MIoUMetric(num_classes=3, protocol='vfs').process({}, [partly])
+
+
+def test_vfs_pairing_on_real_sparse_annotations(shared_data):
+    """Real judo (16 frames, masks on frames 0, 5, 8, 13): the ATEN
+    counting scores the 4 annotated frames; VFS's pairing (frame i with the
+    i-th annotation) cannot score the video, as in the official code."""
+    register_all_modules()
+    dataset = VideoFolderDataset(
+        data_root=str(shared_data / 'videos' / 'judo'),
+        annotation_coverage='some',
+        pipeline=[
+            dict(type='LoadVideoFrames'),
+            dict(type='LoadVideoAnnotations'),
+            dict(type='PackVideoInputs')
+        ])
+    sample = dataset[0]['data_samples']
+    gt = np.asarray(sample.gt_masks)
+    indices = np.asarray(sample.gt_mask_frame_indices)
+    pred = np.zeros((16, ) + gt.shape[1:], np.uint8)
+    pred[indices] = gt
+    pred[1] = 4  # an unannotated frame: not scored
+    record = dict(video_name='judo', gt_masks=gt, pred_masks=pred,
+                  gt_mask_frame_indices=indices)
+    aten = MIoUMetric(num_classes=5)
+    aten.process({}, [record])
+    assert aten.evaluate(1)['vip/mIoU'] == 1.0
+    with pytest.raises(ValueError, match='judo: 4 of 16 frames'):
+        MIoUMetric(num_classes=5, protocol='vfs').process({}, [record])

@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from mmsmtc.evaluation.functional import (joint_hit_counts,
+from mmsmtc.evaluation.functional import (PCK_PROTOCOLS, ground_truth_frames,
+                                          joint_hit_counts,
                                           normalised_joint_distances, pck,
                                           pck_from_counts, pose_scales)
 from mmsmtc.evaluation.metrics import PCKMetric
@@ -51,9 +52,9 @@ def test_threshold_is_inclusive_and_first_frame_skipped():
     np.testing.assert_array_equal(hits, [[1, 0, 1], [1, 1, 1]])
     np.testing.assert_array_equal(totals, [1, 1, 1])
     np.testing.assert_allclose(pck([gt], [pred], [0.1, 0.2]), [2 / 3, 1.0])
-    # With frame 0 scored, its three misses join the denominators.
-    np.testing.assert_allclose(
-        pck([gt], [pred], [0.2], skip_first_frame=False), [0.5])
+    # With frame 0 scored (VFS), its three misses join the denominators.
+    np.testing.assert_allclose(pck([gt], [pred], [0.2], protocol='vfs'),
+                               [0.5])
 
 
 def test_invisible_predictions_are_skipped_by_their_x():
@@ -228,3 +229,75 @@ def test_matches_loop_restatement_on_random_videos():
     expected = _loop_pck(videos, alphas)
     result = pck([v[0] for v in videos], [v[1] for v in videos], alphas)
     np.testing.assert_allclose(result, expected, rtol=0, atol=1e-12)
+
+
+def test_vfs_box_takes_extremes_over_the_joints():
+    # Same frame as test_scale_keeps_reference_running_extremes: every joint
+    # visible, x in [-5, -3]. VFS's max over the joints is -3 (no clamp at
+    # -1): box 2 x 3, scale 0.6 * sqrt(13).
+    gt = np.array([[[-5, 0], [-3, 3]]], dtype=np.float64)
+    visible = np.ones((1, 2), dtype=bool)
+    np.testing.assert_allclose(pose_scales(gt, visible, 'joints'),
+                               [0.6 * np.sqrt(13.0)])
+    # With a hidden joint both rules put -1 into the maximum: equal again.
+    gt3 = np.array([[[-5, 0], [-3, 3], [50, 50]]], dtype=np.float64)
+    partly = np.array([[True, True, False]])
+    np.testing.assert_allclose(pose_scales(gt3, partly, 'joints'),
+                               pose_scales(gt3, partly, 'running'))
+    with pytest.raises(ValueError, match='box_extremes'):
+        pose_scales(gt, visible, 'bbox')
+
+
+def test_vfs_protocol_end_to_end_on_a_hand_case():
+    # Two frames, two joints, every ground-truth x left of -1; predictions
+    # 20 px to the right (x = 15, 17: visible under both rules), joint 0 of
+    # frame 1 also 1 px down. Distances: frame 0 (20, 20), frame 1
+    # (sqrt(401) = 20.025, 20).
+    # CRW: box x in [-5, -1] (clamped), y in [0, 3]: diagonal 5, scale 3;
+    #   frame 0 skipped; frame 1: 6.675, 6.667.
+    # VFS: box x in [-5, -3], y in [0, 3]: scale 0.6 sqrt(13) = 2.1633;
+    #   frame 0: 9.2450, 9.2450; frame 1: 9.2566, 9.2450.
+    gt = np.array([[[-5.0, 0.0], [-3.0, 3.0]]] * 2)
+    pred = gt + [20.0, 0.0]
+    pred[1, 0, 1] += 1.0
+    crw_d, crw_scored = normalised_joint_distances(gt, pred)
+    vfs = PCK_PROTOCOLS['vfs']
+    vfs_d, vfs_scored = normalised_joint_distances(gt, pred,
+                                                   vfs.skip_first_frame, 'v',
+                                                   vfs.visibility,
+                                                   vfs.box_extremes)
+    np.testing.assert_allclose(crw_d[1], [np.sqrt(401) / 3, 20 / 3])
+    vfs_scale = 0.6 * np.sqrt(13)
+    np.testing.assert_allclose(
+        vfs_d, [[20 / vfs_scale] * 2, [np.sqrt(401) / vfs_scale,
+                                       20 / vfs_scale]])
+    assert crw_scored.tolist() == [[False, False], [True, True]]
+    assert vfs_scored.tolist() == [[True, True], [True, True]]
+    # alpha 7: CRW hits both; VFS misses all four.
+    np.testing.assert_allclose(pck([gt], [pred], [7.0]), [1.0])
+    np.testing.assert_allclose(pck([gt], [pred], [7.0], protocol='vfs'),
+                               [0.0])
+    # alpha 9.25: VFS joint 0 hits in frame 0 only (1/2), joint 1 in both
+    # (2/2): mean 0.75.
+    np.testing.assert_allclose(pck([gt], [pred], [9.25], protocol='vfs'),
+                               [0.75])
+    with pytest.raises(ValueError, match='PCK protocol must be one of'):
+        pck([gt], [pred], protocol='stt')
+
+
+def test_videos_longer_than_their_ground_truth_are_cut_to_it():
+    gt, pred = _video(*zip(*[_scale_30_frame([0, 0, 0])] * 2))
+    # A third predicted frame without ground truth: not scored (both
+    # official codes); were it scored, its joint-0 miss would lower PCK.
+    longer = np.concatenate([pred, pred[-1:] + 1000])
+    assert ground_truth_frames(longer, 2).shape == pred.shape
+    np.testing.assert_allclose(pck([gt], [longer], [0.1]), [1.0])
+    with pytest.raises(ValueError, match='v: 1 predicted frames but ground '
+                       'truth for 2'):
+        ground_truth_frames(pred[:1], 2, 'v')
+    metric = PCKMetric(alphas=[0.1])
+    metric.process({}, [dict(video_name='a', gt_keypoints=gt,
+                             pred_keypoints=longer)])
+    assert metric.evaluate(1) == {'jhmdb/PCK@0.1': 1.0}
+    with pytest.raises(ValueError, match='PCK protocol must be one of'):
+        PCKMetric(protocol='x > 0')

@@ -132,3 +132,24 @@ def test_tiny_discovery_segmentor_end_to_end():
     assert torch.equal(clusters.sum(1), torch.ones(5, 8, 14))
     assert result.pred_masks.shape == (5, 48, 80)
     assert 1 <= result.pred_masks.max() <= 20
+
+
+def test_authors_evaluation_variant_is_separate_and_labelled():
+    path = (CONFIGS / 'bba_test' /
+            'discovery_bba-vit-s8_davis17-unsup-authors-eval.py')
+    assert 'NOT THE OFFICIAL PROTOCOL' in path.read_text().splitlines()[0]
+    cfg = Config.fromfile(str(path))
+    post = cfg.model.post_processor
+    assert (post.background_rule, post.max_proposals) == ('none', 255)
+    pipeline = [step.type for step in cfg.test_dataloader.dataset.pipeline]
+    assert pipeline[:2] == ['WithholdLastFrame', 'LoadVideoFrames']
+    assert cfg.test_dataloader.dataset.type == 'DAVIS2017Dataset'
+    assert (cfg.test_evaluator.type, cfg.test_evaluator.task,
+            cfg.test_evaluator.protocol) == ('DAVISMetric', 'unsupervised',
+                                             'bba-authors')
+    # The official configs keep the official evaluator and every frame.
+    for other in TEST_CONFIGS:
+        if other != path:
+            text = other.read_text()
+            assert 'bba-authors' not in text
+            assert 'WithholdLastFrame' not in text

@@ -181,8 +181,9 @@ def test_spa_then_temp_pck_scores_frame_zero_and_needs_positive_x():
                                         visibility='x > 0')
     assert crw.tolist() == [[False, False], [True, True]]
     assert vfs.tolist() == [[True, True], [False, True]]
-    with pytest.raises(ValueError, match='visibility'):
-        PCKMetric(visibility='x > -1')
+    with pytest.raises(ValueError, match='PCK protocol must be one of'):
+        PCKMetric(protocol='x > -1')
+    assert PCKMetric(protocol='vfs').settings.visibility == 'x > 0'
 
 
 def test_lab_preprocessing_matches_opencv():

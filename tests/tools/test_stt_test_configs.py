@@ -51,11 +51,11 @@ def test_protocol_settings(depth, stride, benchmark):
         assert (model.label_type, tuple(model.input_size),
                 model.keypoint_topk, model.keypoint_sigma) == (
                     'keypoints', (320, 320), 5, 4)
-        assert (cfg.test_evaluator.skip_first_frame,
-                cfg.test_evaluator.visibility) == (False, 'x > 0')
+        assert cfg.test_evaluator.protocol == 'vfs'
     elif benchmark == 'vip-560x560':
         assert (model.label_type, tuple(model.input_size),
                 model.num_classes) == ('classes', (560, 560), 20)
+        assert cfg.test_evaluator.protocol == 'vfs'
     else:
         assert (model.label_type, model.input_size) == ('instances', None)
 

@@ -22,8 +22,10 @@ def test_video_scores_reduce_one_video_with_the_metric():
 
 def test_files_hold_rows_overall_and_settings(tmp_path):
     metric = MIoUMetric(num_classes=2, class_names=['bg', 'fg'])
-    confusion = np.array([[3, 0], [0, 0]])
-    scores = video_scores(metric, [dict(confusion=confusion)])
+    # One video: 3 background pixels, all right (intersection, prediction
+    # and ground-truth areas per class).
+    areas = np.array([[3, 0], [3, 0], [3, 0]])
+    scores = video_scores(metric, [dict(areas=areas)])
     rows = [dict(video='a', **scores)]
     assert np.isnan(rows[0]['vip/IoU-fg'])
     paths = write_test_results(tmp_path, {'vip/mIoU': 0.75}, rows,

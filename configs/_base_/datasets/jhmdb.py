@@ -20,5 +20,11 @@ test_dataloader = dict(
         data_root='data/JHMDB',
         split=1,
         pipeline=test_pipeline))
+# protocol='crw': CRW's eval_pck.py (frame 0 skipped, joints visible when
+# x >= 0), used for CRW and SMTC; the Spa-then-Temp configs select VFS's
+# ('vfs').
 test_evaluator = dict(
-    type='PCKMetric', alphas=(0.1, 0.2, 0.3, 0.4, 0.5), collect_device='cpu')
+    type='PCKMetric',
+    alphas=(0.1, 0.2, 0.3, 0.4, 0.5),
+    protocol='crw',
+    collect_device='cpu')

@@ -8,5 +8,10 @@ vip_num_classes = 20
 vip_propagation = dict(
     label_type='classes', num_classes=vip_num_classes, input_size=(560, 560))
 test_dataloader = dict(dataset=dict(type='VIPDataset', data_root='data/VIP'))
+# protocol='aten': the ATEN / UVC eval_vip.py counting that CRW and SMTC are
+# scored with; the Spa-then-Temp configs select VFS's ('vfs').
 test_evaluator = dict(
-    type='MIoUMetric', num_classes=vip_num_classes, collect_device='cpu')
+    type='MIoUMetric',
+    num_classes=vip_num_classes,
+    protocol='aten',
+    collect_device='cpu')

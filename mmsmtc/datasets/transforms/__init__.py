@@ -2,7 +2,7 @@ from .clip_transforms import (ClipRandomFlip, ClipRandomResizedCrop,
                               ClipResize, FrameViews)
 from .formatting import PackClipInputs, PackVideoInputs
 from .loading import (LoadClipFrames, LoadJHMDBKeypoints, LoadVideoAnnotations,
-                      LoadVideoFrames)
+                      LoadVideoFrames, WithholdLastFrame)
 from .shard_transforms import (ClipBicubicResize, ClipCenterFullCrop,
                                ClipRandomSquareCrop, LoadShardSample,
                                PackShardVideoInputs, SampleAlignedChunk,
@@ -14,5 +14,5 @@ __all__ = [
     'LoadJHMDBKeypoints', 'LoadVideoAnnotations', 'LoadVideoFrames',
     'ClipBicubicResize', 'ClipCenterFullCrop', 'ClipRandomSquareCrop',
     'LoadShardSample', 'PackShardVideoInputs', 'SampleAlignedChunk',
-    'ShardSegmentationsToIds'
+    'ShardSegmentationsToIds', 'WithholdLastFrame'
 ]

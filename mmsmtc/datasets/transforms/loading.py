@@ -1,4 +1,5 @@
 """Loading transforms: clip frames (eager) and whole videos (lazy)."""
+import logging
 from typing import Dict
 
 import numpy as np
@@ -64,6 +65,38 @@ class LoadVideoFrames(BaseTransform):
                                               frame_shape)
         results['ori_shape'] = frame_shape
         results['num_frames'] = len(results['frame_paths'])
+        return results
+
+
+@TRANSFORMS.register_module()
+class WithholdLastFrame(BaseTransform):
+    """Withhold a video's last frame from the model (not an official
+    protocol).
+
+    The Betrayed-by-Attention authors' evaluation reads frames ``0..T-2``
+    only (``range(tot - 1)`` in their ``src/data.py``) and scores the last
+    frame with a copy of the second-last prediction. Put this before
+    :class:`LoadVideoFrames`; ``frame_names`` and the annotations keep all
+    ``T`` frames, and ``DAVISMetric(protocol='bba-authors')`` restores the
+    last prediction.
+
+    Required Keys:
+        - frame_paths (list[str]): the ``T`` frame files.
+
+    Modified Keys:
+        - frame_paths (list[str]): the first ``T - 1``.
+
+    Raises:
+        ValueError: If the video has fewer than 2 frames.
+    """
+
+    def transform(self, results: Dict) -> Dict:
+        paths = results['frame_paths']
+        if len(paths) < 2:
+            raise ValueError(
+                f'{results.get("video_name", paths)}: cannot withhold the '
+                f'last frame of a video of {len(paths)} frame(s)')
+        results['frame_paths'] = list(paths[:-1])
         return results
 
 
@@ -150,20 +183,25 @@ class LoadVideoAnnotations(BaseTransform):
 class LoadJHMDBKeypoints(BaseTransform):
     """Read JHMDB joint positions as 0-based ``(x, y)`` pixel coordinates.
 
-    ``joint_positions.mat`` holds ``pos_img`` of shape ``(2, J, T)`` in
+    ``joint_positions.mat`` holds ``pos_img`` of shape ``(2, J, T_gt)`` in
     1-based MATLAB pixel coordinates; like CRW (``pos_img - 1``) the result
     is 0-based. J is whatever the file holds.
+
+    A video with more frames than ``pos_img`` keeps all its frames (they
+    are propagated) while only the first ``T_gt`` are scored, as CRW's
+    ``eval_pck.py`` and VFS's ``pck_evaluate`` do; this is logged.
 
     Required Keys:
         - keypoint_path (str): the ``.mat`` file.
         - num_frames (int): ``T`` frames of the video.
 
     Added Keys:
-        - gt_keypoints (np.ndarray): ``(T, J, 2)`` float32 ``(x, y)``.
+        - gt_keypoints (np.ndarray): ``(T_gt, J, 2)`` float32 ``(x, y)``.
 
     Raises:
         ValueError: If the file cannot be read, has no ``pos_img``, it is
-            not ``(2, J, T)``, or its T differs from the frame count.
+            not ``(2, J, T_gt)``, or ``T_gt`` exceeds the frame count (both
+            official evaluations fail there).
     """
 
     def transform(self, results: Dict) -> Dict:
@@ -180,10 +218,16 @@ class LoadJHMDBKeypoints(BaseTransform):
         if positions.ndim != 3 or positions.shape[0] != 2:
             raise ValueError(f'{path}: `pos_img` must be (2, J, T), got '
                              f'{positions.shape}')
-        if positions.shape[2] != results['num_frames']:
+        if positions.shape[2] > results['num_frames']:
             raise ValueError(
                 f'{path}: `pos_img` has {positions.shape[2]} frames but the '
                 f'video has {results["num_frames"]}')
+        if positions.shape[2] < results['num_frames']:
+            print_log(
+                f'{path}: `pos_img` has {positions.shape[2]} frames, the '
+                f'video {results["num_frames"]}; only the first '
+                f'{positions.shape[2]} are scored, as in CRW and VFS',
+                logger='current', level=logging.WARNING)
         results['gt_keypoints'] = np.ascontiguousarray(
             (positions - 1).transpose(2, 1, 0)).astype(np.float32)
         return results
@@ -191,5 +235,5 @@ class LoadJHMDBKeypoints(BaseTransform):
 
 __all__ = [
     'LoadClipFrames', 'LoadVideoFrames', 'LoadVideoAnnotations',
-    'LoadJHMDBKeypoints', 'first_frame_objects'
+    'LoadJHMDBKeypoints', 'WithholdLastFrame', 'first_frame_objects'
 ]

@@ -35,6 +35,11 @@ MaskFrames = Union[np.ndarray, Sequence[np.ndarray]]
 VOID_ID = 255
 #: Most proposals the official unsupervised evaluation accepts per sequence.
 MAX_PROPOSALS = 20
+#: Most proposals the Betrayed-by-Attention authors' modified evaluator
+#: accepts (``davis2017/evaluation.py`` of shvdiwnkozbw/SSL-UVOS).
+BBA_AUTHORS_MAX_PROPOSALS = 300
+#: Highest id of mmsmtc's uint8 id maps.
+MAX_UINT8_ID = 255
 #: Keys of the statistics of one object.
 OBJECT_METRIC_KEYS = ('J-Mean', 'J-Recall', 'J-Decay', 'F-Mean', 'F-Recall',
                       'F-Decay')
@@ -305,6 +310,72 @@ def evaluate_unsupervised_sequence(
                 F=boundary[rows, cols],
                 proposal_ids=rows.astype(np.int64) + 1,
                 object_ids=cols.astype(np.int64) + 1)
+
+
+def evaluate_unsupervised_sequence_per_frame(
+        gt_masks: MaskFrames,
+        pred_masks: MaskFrames,
+        num_objects: Optional[int] = None,
+        max_proposals: int = BBA_AUTHORS_MAX_PROPOSALS,
+        bound_th: float = DEFAULT_BOUND_TH) -> Dict[str, np.ndarray]:
+    """The Betrayed-by-Attention authors' unsupervised evaluation of one
+    sequence: one assignment per frame. NOT the official DAVIS protocol.
+
+    As ``_evaluate_unsupervised`` in the authors' modified
+    ``davis2017/evaluation.py``: per-frame J and F of every (proposal,
+    object) pair are computed as officially (void excluded, proposals
+    zero-padded to the object count), then for every frame ``t`` a
+    Hungarian assignment maximises ``J_t + F_t``; row ``k`` at frame ``t``
+    is the ``k``-th matched pair of that frame in ascending proposal id, so
+    a row may follow different objects in different frames. Row means
+    (J-Mean, Recall) equal the mean of the per-frame optimal matches; Decay
+    and per-row numbers mix objects.
+
+    Args:
+        gt_masks: ``(T, H, W)`` uint8 ground-truth ids (255 is void).
+        pred_masks: ``(T, H, W)`` uint8 proposal ids, ``R`` = the highest.
+        num_objects: Number of objects ``G``; defaults to
+            :func:`num_gt_objects` of the first frame.
+        max_proposals: Most proposals allowed (the authors': 300).
+        bound_th: Boundary tolerance.
+
+    Returns:
+        dict: ``'J'`` and ``'F'``, ``(G, T)`` float64 arrays;
+        ``'proposal_ids'`` and ``'object_ids'``, ``(G, T)`` int64 1-based
+        ids of each row's pair in each frame.
+
+    Raises:
+        ValueError: On shape mismatch, more than ``max_proposals``
+            proposals, or ids above 255 (mmsmtc's id maps are uint8).
+    """
+    _check_frames(gt_masks, pred_masks)
+    if num_objects is None:
+        num_objects = num_gt_objects(gt_masks[0])
+    num_proposals = _highest_id(pred_masks)
+    if num_proposals > min(max_proposals, MAX_UINT8_ID):
+        raise ValueError(
+            f'prediction has id {num_proposals}, more than the '
+            f'{min(max_proposals, MAX_UINT8_ID)} proposals allowed '
+            f'(the authors allow {max_proposals}; mmsmtc id maps hold '
+            f'{MAX_UINT8_ID})')
+    num_rows = max(num_proposals, num_objects)
+    region, boundary = _pairwise_sequence_scores(gt_masks, pred_masks,
+                                                 num_objects, num_rows, True,
+                                                 bound_th)
+    num_frames = len(gt_masks)
+    shape = (num_objects, num_frames)
+    scores = dict(J=np.zeros(shape),
+                  F=np.zeros(shape),
+                  proposal_ids=np.zeros(shape, np.int64),
+                  object_ids=np.zeros(shape, np.int64))
+    for frame in range(num_frames):
+        rows, cols = linear_sum_assignment(-(region[..., frame] +
+                                             boundary[..., frame]))
+        scores['J'][:, frame] = region[rows, cols, frame]
+        scores['F'][:, frame] = boundary[rows, cols, frame]
+        scores['proposal_ids'][:, frame] = rows + 1
+        scores['object_ids'][:, frame] = cols + 1
+    return scores
 
 
 def object_statistics(per_frame_j: np.ndarray,

@@ -6,6 +6,16 @@ confusion matrix over all scored frames of all videos, ground-truth pixels
 whose class lies outside ``[0, C)`` (void 255 included) are ignored,
 per-class IoU ``= TP / (TP + FP + FN)``, and the mean over classes skips
 classes whose union is empty (``np.nanmean``), background included.
+
+VFS's ``VIPDataset.vip_evaluate`` (xvjiarui/VFS, copied into Spa-then-Temp
+as ``vip_dataset_rgb``) counts the pixels differently, with mmseg's
+``intersect_and_union`` (``np.histogram`` over the bin edges
+``0, 1, ..., C``): only ground truth 255 is ignored, ids outside the bins
+are dropped from their own histogram only, and id ``C`` falls in the last,
+closed bin ``[C-1, C]`` (:func:`histogram_areas`). It pairs frame ``i``
+with the ``i``-th sorted annotation file and does not resize predictions.
+On VIP's ids (0..19 and 255) the two countings agree; they differ only on
+other ids.
 """
 from typing import Optional, Sequence, Tuple
 
@@ -197,6 +207,124 @@ def mean_iou(confusion: np.ndarray) -> float:
     if np.isnan(ious).all():
         raise ValueError('mIoU: no ground-truth pixel was scored')
     return float(np.nanmean(ious))
+
+
+def histogram_counts(ids: np.ndarray, num_classes: int) -> np.ndarray:
+    """``np.histogram(ids, bins=np.arange(num_classes + 1))[0]`` for
+    integer ids, by ``np.bincount``.
+
+    Ids ``0..C-1`` fall in their own bin, id ``C`` in the last one (numpy's
+    last bin is closed), others in none.
+
+    Returns:
+        np.ndarray: ``(C,)`` int64 counts.
+    """
+    ids = np.asarray(ids).reshape(-1).astype(np.int64)
+    ids = ids[(ids >= 0) & (ids <= num_classes)]
+    return np.bincount(np.minimum(ids, num_classes - 1),
+                       minlength=num_classes)
+
+
+def histogram_areas(gt_ids: np.ndarray,
+                    pred_ids: np.ndarray,
+                    num_classes: int,
+                    ignore_index: int = 255,
+                    name: str = 'masks') -> np.ndarray:
+    """Per-class areas of one frame as mmseg's ``intersect_and_union``
+    (the counting of VFS's VIP evaluation).
+
+    Pixels whose ground truth is ``ignore_index`` are dropped; of the
+    others, the intersection is the predicted ids equal to the ground
+    truth, and each of intersection, prediction and ground truth is counted
+    with :func:`histogram_counts`.
+
+    Args:
+        gt_ids: ``(H, W)`` integer ground-truth ids.
+        pred_ids: ``(H, W)`` integer predicted ids, of the same size (the
+            reference does not resize).
+        num_classes: ``C``.
+        ignore_index: The void id.
+        name: For error messages.
+
+    Returns:
+        np.ndarray: ``(3, C)`` int64: intersection, prediction and ground
+        truth areas; the union is ``prediction + ground truth -
+        intersection``.
+
+    Raises:
+        ValueError: If the sizes differ (the reference fails there too).
+    """
+    if gt_ids.shape != pred_ids.shape:
+        raise ValueError(f'{name}: ground truth of shape {gt_ids.shape} but '
+                         f'prediction of shape {pred_ids.shape}; VFS\'s VIP '
+                         'evaluation does not resize predictions')
+    scored = gt_ids != ignore_index
+    gt_ids, pred_ids = gt_ids[scored], pred_ids[scored]
+    return np.stack([
+        histogram_counts(pred_ids[pred_ids == gt_ids], num_classes),
+        histogram_counts(pred_ids, num_classes),
+        histogram_counts(gt_ids, num_classes)
+    ])
+
+
+def iou_from_areas(areas: np.ndarray) -> np.ndarray:
+    """Per-class IoU from ``(3, C)`` intersection, prediction and ground
+    truth areas; NaN where the union is empty.
+
+    Returns:
+        np.ndarray: ``(C,)`` float64.
+    """
+    intersection, predicted, labelled = np.asarray(areas, dtype=np.float64)
+    unions = predicted + labelled - intersection
+    with np.errstate(divide='ignore', invalid='ignore'):
+        return np.where(unions > 0, intersection / unions, np.nan)
+
+
+def video_histogram_areas(gt_masks: np.ndarray,
+                          pred_masks: np.ndarray,
+                          num_classes: int,
+                          frame_indices: Optional[Sequence[int]] = None,
+                          video_name: str = 'video') -> np.ndarray:
+    """The ``(3, C)`` areas of one video as VFS's VIP evaluation.
+
+    VFS scores every frame ``i`` of the video against the ``i``-th sorted
+    annotation file, so it can only score a video whose every frame is
+    annotated (VIP_Fine holds only annotated frames); a video with an
+    unannotated frame stops the reference with an ``IndexError``, and is an
+    error here.
+
+    Args:
+        gt_masks: ``(T_a, H, W)`` ground-truth class ids.
+        pred_masks: ``(T, H, W)`` predicted class ids.
+        num_classes: ``C``.
+        frame_indices: ``(T_a,)`` positions of the annotated frames, or
+            ``None`` when ``T == T_a``.
+        video_name: For error messages.
+
+    Returns:
+        np.ndarray: ``(3, C)`` int64 areas (see :func:`histogram_areas`).
+
+    Raises:
+        ValueError: If a frame is not annotated, or a predicted id lies
+            outside ``[0, 255]`` (the reference writes uint8 PNGs).
+    """
+    gt_masks = check_id_maps(gt_masks, f'{video_name}: gt_masks')
+    pred_masks = check_id_maps(pred_masks, f'{video_name}: pred_masks')
+    positions = (np.arange(len(gt_masks)) if frame_indices is None else
+                 np.asarray(frame_indices).reshape(-1))
+    if len(gt_masks) != len(pred_masks) or not np.array_equal(
+            positions, np.arange(len(pred_masks))):
+        raise ValueError(
+            f'{video_name}: {len(gt_masks)} of {len(pred_masks)} frames are '
+            'annotated; VFS\'s VIP evaluation pairs frame i with the i-th '
+            'annotation and needs every frame annotated')
+    if pred_masks.min() < 0 or pred_masks.max() > 255:
+        raise ValueError(f'{video_name}: predicted ids must lie in [0, 255] '
+                         '(the reference writes uint8 PNGs), got '
+                         f'[{pred_masks.min()}, {pred_masks.max()}]')
+    return sum(
+        histogram_areas(gt, pred, num_classes, name=f'{video_name}: frame {t}')
+        for t, (gt, pred) in enumerate(zip(gt_masks, pred_masks)))
 
 
 def video_confusion_matrix(gt_masks: np.ndarray,

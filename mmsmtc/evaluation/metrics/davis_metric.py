@@ -5,12 +5,65 @@ import numpy as np
 
 from mmsmtc.registry import METRICS
 from mmsmtc.structures import video_name
-from ..functional.davis import (MAX_PROPOSALS, evaluate_sequence,
-                                global_statistics, num_gt_objects)
+from ..functional.davis import (BBA_AUTHORS_MAX_PROPOSALS, MAX_PROPOSALS,
+                                evaluate_sequence,
+                                evaluate_unsupervised_sequence_per_frame,
+                                global_statistics, num_gt_objects,
+                                sequence_statistics)
 from .base import PredictionWritingMetric
 from .sample_utils import annotated_predictions, sample_array, sample_as_dict
 
 TASKS = ('semi-supervised', 'unsupervised')
+#: ``'official'``: davis2017-evaluation. ``'bba-authors'``: the modified
+#: unsupervised evaluator of the Betrayed-by-Attention repository, NOT the
+#: official protocol (see :class:`DAVISMetric`).
+PROTOCOLS = ('official', 'bba-authors')
+
+
+def restore_withheld_last_frame(sample: dict,
+                                pred_masks: np.ndarray) -> np.ndarray:
+    """Append a copy of the last prediction for the withheld last frame.
+
+    The Betrayed-by-Attention authors' evaluation never shows a video's last
+    frame to the model (their loader reads frames ``0..T-2``) and scores
+    frame ``T-1`` with a copy of the prediction of frame ``T-2``
+    (``results.py: load_attn``). The model input must therefore lack the
+    last frame (``WithholdLastFrame`` in the test pipeline) while the
+    ground truth covers every frame.
+
+    Args:
+        sample: The data sample: ``frame_names`` (or ``gt_masks``) of all
+            ``T`` frames, every frame annotated.
+        pred_masks: ``(T - 1, H, W)`` predictions.
+
+    Returns:
+        np.ndarray: ``(T, H, W)``.
+
+    Raises:
+        ValueError: If the prediction does not lack exactly the last of the
+            annotated frames, or not every frame is annotated.
+    """
+    name = video_name(sample)
+    if sample.get('frame_names') is not None:
+        num_frames = len(sample['frame_names'])
+    elif sample.get('gt_masks') is not None:
+        num_frames = len(sample['gt_masks'])
+    else:
+        raise KeyError(f'{name}: the data sample has neither frame_names '
+                       'nor gt_masks to count the frames')
+    indices = sample.get('gt_mask_frame_indices')
+    if indices is not None and not np.array_equal(
+            np.asarray(indices).reshape(-1), np.arange(num_frames)):
+        raise ValueError(f"{name}: protocol='bba-authors' needs every frame "
+                         'annotated (DAVIS-2017)')
+    if len(pred_masks) != num_frames - 1 or num_frames < 2:
+        raise ValueError(
+            f"{name}: protocol='bba-authors' scores {num_frames} frames from "
+            f'predictions of the first {num_frames - 1} (the last frame is '
+            f'withheld from the model), got {len(pred_masks)} predicted '
+            'frames; put WithholdLastFrame before LoadVideoFrames in the '
+            'test pipeline')
+    return np.concatenate([pred_masks, pred_masks[-1:]])
 
 
 def _gt_frames(sample: dict) -> List[np.ndarray]:
@@ -55,8 +108,19 @@ class DAVISMetric(PredictionWritingMetric):
     ``J-Decay``, ``F-Mean``, ``F-Recall``, ``F-Decay``, averaged over objects
     in video-name order (the official order for DAVIS lists).
 
+    ``protocol='bba-authors'`` (unsupervised only) is the modified evaluator
+    of the Betrayed-by-Attention repository, which the authors' DAVIS-2017
+    numbers come from; it is **not** the official protocol and scores
+    higher: up to 300 proposals (mmsmtc's uint8 id maps: 255), one
+    Hungarian assignment per frame on ``J_t + F_t`` instead of one per
+    sequence on ``(mean J + mean F) / 2``
+    (:func:`evaluate_unsupervised_sequence_per_frame`), and the last frame
+    scored with a copy of the second-last prediction
+    (:func:`restore_withheld_last_frame`).
+
     Args:
         task: ``'semi-supervised'`` or ``'unsupervised'``.
+        protocol: ``'official'`` (default) or ``'bba-authors'``.
         format_only: Only write the predictions to ``output_dir``.
         output_dir: Where to write ``<video>/<frame>.png`` indexed PNGs
             with the DAVIS palette (the official result layout).
@@ -67,6 +131,7 @@ class DAVISMetric(PredictionWritingMetric):
 
     def __init__(self,
                  task: str = 'semi-supervised',
+                 protocol: str = 'official',
                  format_only: bool = False,
                  output_dir: Optional[str] = None,
                  collect_device: str = 'cpu',
@@ -76,7 +141,14 @@ class DAVISMetric(PredictionWritingMetric):
                          collect_dir)
         if task not in TASKS:
             raise ValueError(f'task must be one of {TASKS}, got {task!r}')
+        if protocol not in PROTOCOLS:
+            raise ValueError(f'protocol must be one of {PROTOCOLS}, got '
+                             f'{protocol!r}')
+        if protocol == 'bba-authors' and task != 'unsupervised':
+            raise ValueError("protocol='bba-authors' is an unsupervised "
+                             f'evaluation, got task={task!r}')
         self.task = task
+        self.protocol = protocol
 
     def _evaluate_video(self, sample: dict,
                         pred_masks: np.ndarray) -> Dict[str, dict]:
@@ -92,6 +164,8 @@ class DAVISMetric(PredictionWritingMetric):
                                  f'needs at least 3, got {len(gt_masks)}')
             gt_masks, pred_masks = gt_masks[1:-1], pred_masks[1:-1]
             limit, what = num_objects, 'ground-truth objects'
+        elif self.protocol == 'bba-authors':
+            limit, what = BBA_AUTHORS_MAX_PROPOSALS, 'proposals allowed'
         else:
             limit, what = MAX_PROPOSALS, 'proposals allowed'
         highest = int(pred_masks.max())
@@ -99,6 +173,11 @@ class DAVISMetric(PredictionWritingMetric):
             raise ValueError(f'{name}: predicted id {highest} exceeds the '
                              f'{limit} {what}')
         try:
+            if self.protocol == 'bba-authors':
+                return sequence_statistics(
+                    name,
+                    evaluate_unsupervised_sequence_per_frame(
+                        gt_masks, pred_masks, num_objects))
             return evaluate_sequence(self.task, name, gt_masks, pred_masks,
                                      num_objects)
         except ValueError as error:
@@ -108,6 +187,8 @@ class DAVISMetric(PredictionWritingMetric):
         """Reduce each video to the statistics of its object rows."""
         for sample in map(sample_as_dict, data_samples):
             pred_masks = sample_array(sample, 'pred_masks')
+            if self.protocol == 'bba-authors':
+                pred_masks = restore_withheld_last_frame(sample, pred_masks)
             if not self.write_masks(sample, pred_masks):
                 continue
             self.results.append(

@@ -5,28 +5,45 @@ import numpy as np
 
 from mmsmtc.registry import METRICS
 from mmsmtc.structures import video_name
-from ..functional.segmentation import (VIP_PART_CLASSES, mean_iou,
-                                       per_class_iou, video_confusion_matrix)
+from ..functional.segmentation import (VIP_PART_CLASSES, iou_from_areas,
+                                       video_confusion_matrix,
+                                       video_histogram_areas)
 from .base import PredictionWritingMetric
 from .sample_utils import sample_array, sample_as_dict
+
+#: The official VIP countings (see ``MIoUMetric``).
+MIOU_PROTOCOLS = ('aten', 'vfs')
 
 
 @METRICS.register_module()
 class MIoUMetric(PredictionWritingMetric):
-    """mIoU over one confusion matrix of all annotated frames of all videos.
+    """mIoU over the pixels of all annotated frames of all videos.
 
-    Follows the ATEN VIP script (see
-    :mod:`mmsmtc.evaluation.functional.segmentation`): predictions are
-    resized to the label size by nearest neighbour, ground-truth ids outside
-    ``[0, num_classes)`` (void 255) are ignored, predicted ids outside it are
-    an error, and the mean skips classes absent from both ground truth and
-    prediction. ``process`` keeps one ``(C, C)`` matrix per video.
+    Two official countings (see
+    :mod:`mmsmtc.evaluation.functional.segmentation`), both pooled over all
+    scored frames of all videos, frame 0 included, with the mean skipping
+    classes absent from both ground truth and prediction:
+
+    - ``protocol='aten'`` (default; the ATEN / TimeCycle / UVC
+      ``eval_vip.py`` that CRW and SMTC results are scored with): the
+      annotated frames, matched to predictions by name; predictions resized
+      to the label size by nearest neighbour; ground-truth ids outside
+      ``[0, C)`` (void 255) ignored; predicted ids outside it an error.
+    - ``protocol='vfs'`` (VFS and Spa-then-Temp ``vip_evaluate``): every
+      frame of the video against the annotation at its position (every
+      frame must be annotated), no resizing, mmseg's histogram counting
+      (only ground truth 255 ignored). Equal to ``'aten'`` on VIP_Fine's
+      ids; the official code prints the mean rounded to 0.01 %.
+
+    ``process`` keeps ``(3, C)`` intersection / prediction / ground-truth
+    areas per video.
 
     Reported keys (fractions in ``[0, 1]``): ``mIoU`` and ``IoU-<class>``
     for every class (NaN for a class with an empty union).
 
     Args:
         num_classes: ``C``; 20 for VIP (background + 19 parts).
+        protocol: ``'aten'`` or ``'vfs'`` (see above).
         class_names: ``C`` names for the per-class keys; default: the VIP
             part names when ``num_classes == 20``, else the class indices.
         format_only: Only write the predictions to ``output_dir``.
@@ -39,6 +56,7 @@ class MIoUMetric(PredictionWritingMetric):
     def __init__(self,
                  num_classes: int = 20,
                  class_names: Optional[Sequence[str]] = None,
+                 protocol: str = 'aten',
                  format_only: bool = False,
                  output_dir: Optional[str] = None,
                  collect_device: str = 'cpu',
@@ -55,20 +73,34 @@ class MIoUMetric(PredictionWritingMetric):
         if len(class_names) != num_classes:
             raise ValueError(f'{len(class_names)} class_names for '
                              f'num_classes={num_classes}')
+        if protocol not in MIOU_PROTOCOLS:
+            raise ValueError(f'protocol must be one of {MIOU_PROTOCOLS}, got '
+                             f'{protocol!r}')
         self.num_classes = num_classes
         self.class_names = list(class_names)
+        self.protocol = protocol
 
     def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
-        """Reduce each video to its ``(C, C)`` confusion matrix."""
+        """Reduce each video to its ``(3, C)`` areas."""
         for sample in map(sample_as_dict, data_samples):
             pred_masks = sample_array(sample, 'pred_masks')
             if not self.write_masks(sample, pred_masks):
                 continue
-            confusion = video_confusion_matrix(
-                sample_array(sample, 'gt_masks'), pred_masks, self.num_classes,
+            self.results.append(
+                dict(areas=self.video_areas(sample, pred_masks)))
+
+    def video_areas(self, sample: dict, pred_masks: np.ndarray) -> np.ndarray:
+        """``(3, C)`` intersection, prediction and ground-truth areas."""
+        args = (sample_array(sample, 'gt_masks'), pred_masks, self.num_classes,
                 sample_array(sample, 'gt_mask_frame_indices', required=False),
                 video_name(sample))
-            self.results.append(dict(confusion=confusion))
+        if self.protocol == 'vfs':
+            return video_histogram_areas(*args)
+        confusion = video_confusion_matrix(*args)
+        return np.stack(
+            [np.diag(confusion),
+             confusion.sum(0),
+             confusion.sum(1)])
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         """Return ``{'mIoU': ..., 'IoU-<class>': ...}`` ({} if format_only)."""
@@ -76,8 +108,11 @@ class MIoUMetric(PredictionWritingMetric):
             return {}
         if not results:
             raise ValueError('mIoU: no video was processed')
-        confusion = np.sum([result['confusion'] for result in results], axis=0)
-        metrics = {'mIoU': mean_iou(confusion)}
-        for name, iou in zip(self.class_names, per_class_iou(confusion)):
+        ious = iou_from_areas(np.sum([result['areas'] for result in results],
+                                     axis=0))
+        if np.isnan(ious).all():
+            raise ValueError('mIoU: no ground-truth pixel was scored')
+        metrics = {'mIoU': float(np.nanmean(ious))}
+        for name, iou in zip(self.class_names, ious):
             metrics[f'IoU-{name}'] = float(iou)
         return metrics

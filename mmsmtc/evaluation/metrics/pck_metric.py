@@ -6,9 +6,9 @@ import numpy as np
 
 from mmsmtc.registry import METRICS
 from mmsmtc.structures import video_name
-from ..functional.keypoints import (VISIBILITY_RULES, joint_hit_counts,
+from ..functional.keypoints import (ground_truth_frames, joint_hit_counts,
                                     normalised_joint_distances,
-                                    pck_from_counts)
+                                    pck_from_counts, pck_protocol)
 from .base import PredictionWritingMetric
 from .sample_utils import sample_array, sample_as_dict
 
@@ -19,24 +19,27 @@ def _alpha_key(alpha: float) -> str:
 
 @METRICS.register_module()
 class PCKMetric(PredictionWritingMetric):
-    """PCK@alpha of propagated keypoints, as CRW's ``eval_pck.py``.
+    """PCK@alpha of propagated keypoints, as CRW's ``eval_pck.py`` or VFS's
+    ``pck_evaluate``.
 
     Distances are normalised by ``0.6 x`` the diagonal of the box of the
-    ground-truth joints whose prediction is visible, frame 0 is skipped,
-    hits are pooled per joint over all videos and the result is the mean
-    over joints; see :mod:`mmsmtc.evaluation.functional.keypoints`.
-    ``process`` keeps only ``(A, J)`` hit counts and ``(J,)`` totals per
-    video.
+    ground-truth joints whose prediction is visible, hits are pooled per
+    joint over all videos and the result is the mean over joints; only the
+    frames with ground truth are scored (a longer video is cut to its
+    ``pos_img`` length, as both official codes do); see
+    :mod:`mmsmtc.evaluation.functional.keypoints`. ``process`` keeps only
+    ``(A, J)`` hit counts and ``(J,)`` totals per video.
 
     Reported keys: ``PCK@<alpha>`` for each alpha (fractions in
     ``[0, 1]``), e.g. ``PCK@0.1`` and ``PCK@0.2``.
 
     Args:
         alphas: Thresholds; the paper tables use 0.1 to 0.5.
-        skip_first_frame: Skip frame 0 (the given frame), as the reference
-            (Spa-then-Temp / VFS score it: False).
-        visibility: ``'x >= 0'`` (CRW) or ``'x > 0'`` (Spa-then-Temp /
-            VFS): which predicted joints are visible.
+        protocol: ``'crw'`` (CRW, SMTC and the DINO baselines: frame 0
+            skipped, joints visible when ``x >= 0``, box extremes clamped
+            at -1 / 1e6) or ``'vfs'`` (VFS and Spa-then-Temp: frame 0
+            scored, visible when ``x > 0``, box extremes over the joints);
+            see ``PCK_PROTOCOLS``.
         format_only: Only write the predictions to ``output_dir``.
         output_dir: Where to write ``<video>.npy`` ``(T, J, 2)`` float32
             predictions.
@@ -47,8 +50,7 @@ class PCKMetric(PredictionWritingMetric):
 
     def __init__(self,
                  alphas: Sequence[float] = (0.1, 0.2),
-                 skip_first_frame: bool = True,
-                 visibility: str = 'x >= 0',
+                 protocol: str = 'crw',
                  format_only: bool = False,
                  output_dir: Optional[str] = None,
                  collect_device: str = 'cpu',
@@ -60,11 +62,8 @@ class PCKMetric(PredictionWritingMetric):
         if not alphas or any(alpha <= 0 for alpha in alphas):
             raise ValueError(f'alphas must be positive numbers, got {alphas}')
         self.alphas = alphas
-        self.skip_first_frame = skip_first_frame
-        if visibility not in VISIBILITY_RULES:
-            raise ValueError(f'visibility must be one of {VISIBILITY_RULES}, '
-                             f'got {visibility!r}')
-        self.visibility = visibility
+        self.protocol = protocol
+        self.settings = pck_protocol(protocol)
 
     def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
         """Reduce each video to per-joint hit counts and totals."""
@@ -77,9 +76,12 @@ class PCKMetric(PredictionWritingMetric):
                 np.save(path, pred_keypoints.astype(np.float32))
             if self.format_only:
                 continue
+            gt_keypoints = sample_array(sample, 'gt_keypoints')
             distances, scored = normalised_joint_distances(
-                sample_array(sample, 'gt_keypoints'), pred_keypoints,
-                self.skip_first_frame, name, self.visibility)
+                gt_keypoints,
+                ground_truth_frames(pred_keypoints, len(gt_keypoints), name),
+                self.settings.skip_first_frame, name,
+                self.settings.visibility, self.settings.box_extremes)
             hits, totals = joint_hit_counts(distances, scored, self.alphas)
             self.results.append(dict(hits=hits, totals=totals))
 
