@@ -67,3 +67,53 @@ def test_the_backbone_gives_the_official_davis_grid(depth, stride):
     with torch.no_grad():
         (feats, ) = backbone(torch.zeros(1, 3, 480, 854))
     assert feats.shape[-2:] == ((60, 107) if stride == 8 else (120, 214))
+
+
+SYNTHETIC_DIR = STT_DIR.parent / 'stt_synthetic_test'
+#: synthetic leaf -> (official stride-8 leaf, official grid height in cells).
+SYNTHETIC_LEAVES = {
+    'davis17-semi': ('davis17-semi', 60),
+    'jhmdb': ('jhmdb-320x320', 40),
+    'vip': ('vip-560x560', 70),
+}
+
+
+def without(cfg, *keys):
+    """The config as a dict without the dotted ``keys``."""
+    data = cfg.to_dict()
+    for key in keys:
+        *parents, last = key.split('.')
+        node = data
+        for parent in parents:
+            node = node[parent]
+        node.pop(last)
+    return data
+
+
+@pytest.mark.parametrize('synthetic, official', [
+    (name, leaf) for name, (leaf, _) in SYNTHETIC_LEAVES.items()
+])
+def test_synthetic_configs_keep_the_protocol(synthetic, official):
+    """The quick start's tiny test configs (tools/quickstart.py --method stt)
+    are the ResNet-18 stride-8 protocol but for the weights (the test
+    checkpoint), the 64x112 input (an 8x14 grid) and the window scaled to
+    that grid by its height."""
+    cfg = Config.fromfile(
+        str(SYNTHETIC_DIR /
+            f'labelprop_stt-r18-s8_synthetic-{synthetic}.py'))
+    reference = load(18, 8, official)
+    propagator = cfg.model.propagator
+    assert propagator.backbone.init_cfg is None
+    assert tuple(cfg.model.input_size) == (64, 112)
+    official_radius = reference.model.propagator.radius
+    grid_height = SYNTHETIC_LEAVES[synthetic][1]
+    assert propagator.radius == round(official_radius / grid_height * 8)
+    changed = ('model.propagator.backbone.init_cfg', 'model.input_size',
+               'model.propagator.radius')
+    assert without(cfg, *changed)['model'] == without(reference,
+                                                      *changed)['model']
+    evaluator = {key: value for key, value in cfg.test_evaluator.items()
+                 if key != 'alphas'}
+    assert evaluator == {key: value for key, value
+                         in reference.test_evaluator.items()
+                         if key != 'alphas'}
