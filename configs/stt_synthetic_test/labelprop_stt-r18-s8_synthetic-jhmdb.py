@@ -1,9 +1,9 @@
 # Synthetic JHMDB keypoints with the tiny Spa-then-Temp student, as
 # configs/stt_test/labelprop_r18-s8_jhmdb-320x320.py: Gaussians of 4 image
 # pixels without a background channel, top-5 read-out at the image size;
-# PCK with frame 0 scored and joints visible when x > 0. Window half-size 1
-# cell: the official 5 cells of the 40-cell-high 320x320 grid,
-# 5 / 40 * 8 = 1.0 on the 8x14 grid.
+# PCK as VFS's (protocol='vfs': frame 0 scored, joints visible when
+# x > 0). Window half-size 1 cell: the official 5 cells of the
+# 40-cell-high 320x320 grid, 5 / 40 * 8 = 1.0 on the 8x14 grid.
 _base_ = [
     '_base_/labelprop_stt_r18-s8_synthetic.py',
     '../_base_/datasets/synthetic_jhmdb.py', '../_base_/test_runtime.py'
@@ -13,4 +13,4 @@ model = dict(
     label_type='keypoints',
     keypoint_topk=5,
     keypoint_sigma=4)
-test_evaluator = dict(skip_first_frame=False, visibility='x > 0')
+test_evaluator = dict(protocol='vfs')
