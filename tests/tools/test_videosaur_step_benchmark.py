@@ -82,14 +82,16 @@ def test_report_has_every_variant_and_the_ratio(bench, capsys):
     assert bench.chosen_variants(args) == [
         bench.BASELINE, bench.EXPLICIT, bench.MMSMTC]
     results = {
-        bench.BASELINE: dict(seconds=2.0, median=2.5, peak_mib=100.0),
-        bench.MMSMTC: dict(seconds=1.0, median=1.5, peak_mib=90.0)
+        bench.BASELINE: dict(seconds=2.0, median=2.5, peak_mib=100.0,
+                             cpu_seconds=3.0),
+        bench.MMSMTC: dict(seconds=1.0, median=1.5, peak_mib=90.0,
+                           cpu_seconds=2.0)
     }
     bench.report(results, args, cfg)
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith('processor: ')
-    assert lines[-1].split()[0] == 'mmsmtc'
-    assert lines[-1].endswith('2.00x')
+    row = next(line for line in lines if line.startswith('mmsmtc '))
+    assert row.split()[1:] == ['1.00', '1.50', '90', '2.00x', '2.00', '1.50x']
 
 
 @pytest.mark.slow
@@ -104,6 +106,7 @@ def test_worker_serves_timed_steps(bench):
         [lambda: bench.start_worker(bench.MMSMTC, args)], 1,
         side_by_side=True)
     assert record['seconds'] > 0 and record['median'] == record['seconds']
+    assert record['cpu_seconds'] > 0
     assert record['peak_mib'] > 0
 
 

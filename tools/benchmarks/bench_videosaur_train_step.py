@@ -64,9 +64,9 @@ see tests/data/videosaur_official/make_golden.py; ``--official-deps``: the
 folder holding its extra dependencies, e.g. pytorch-lightning, omegaconf,
 einops), the official model itself is timed on the same input, built by
 ``videosaur.models.build`` from the chosen config's architecture with
-random weights (no download); its state dict is checked to convert
-strictly (tools/model_converters/videosaur_official_to_mmsmtc.py) onto the
-mmsmtc model of the config. Its step is ``forward``, ``compute_loss``,
+random weights (no download); after the timing its state dict is checked
+to convert strictly (tools/model_converters/videosaur_official_to_mmsmtc.py)
+onto the mmsmtc model of the config. Its step is ``forward``, ``compute_loss``,
 backward, ``clip_grad_norm_(0.05)`` and Adam (what the Lightning loop runs,
 without the loop and its logging); ``official code, torch 1.13
 attention`` runs it with ``TIMM_FUSED_ATTN=0``.
@@ -78,7 +78,10 @@ memory of the timed steps is reported. On the CPU the variants are built
 side by side and their repeats interleaved (one process busy at a time),
 so that load from other processes on a shared machine hits them alike;
 the best and the median repeat are printed, with the load average before
-and after. The report starts with the processor.
+and after, and the least CPU time per step of each variant's process (all
+its threads), which other processes disturb much less than the wall clock
+when the variants run on one thread (``--threads 1``). The report starts
+with the processor.
 
 Example::
 
@@ -441,13 +444,23 @@ def report(results: Dict[str, dict], args, cfg: Config) -> None:
           f'{model.slot_initializer.num_slots} slots, device {args.device}, '
           f'{args.threads} threads; s/step: the best (and median) of '
           f'{args.repeats} interleaved repeats of {args.steps} steps')
-    print(f'{"variant":<44} {"s/step":>8} {"(median)":>9} {"peak MiB":>9} '
-          f'{BASELINE + " / variant":>30}')
-    baseline = results[BASELINE]['seconds']
+    cpu = args.device == 'cpu'
+    print(f'{"variant":<42} {"s/step":>7} {"(median)":>8} {"peak MiB":>8} '
+          f'{"ratio":>6}' + (f' {"CPU s/step":>10} {"ratio":>6}' if cpu
+                             else ''))
+    baseline = results[BASELINE]
     for variant, result in results.items():
-        print(f'{variant:<44} {result["seconds"]:8.3f} '
-              f'{result["median"]:9.3f} {result["peak_mib"]:9.0f} '
-              f'{baseline / result["seconds"]:29.2f}x')
+        line = (f'{variant:<42} {result["seconds"]:7.2f} '
+                f'{result["median"]:8.2f} {result["peak_mib"]:8.0f} '
+                f'{baseline["seconds"] / result["seconds"]:5.2f}x')
+        if cpu:
+            cpu_ratio = baseline['cpu_seconds'] / result['cpu_seconds']
+            line += f' {result["cpu_seconds"]:10.2f} {cpu_ratio:5.2f}x'
+        print(line)
+    print(f'ratio: {BASELINE} / variant (above 1: the variant is faster)'
+          + ('; CPU s/step: CPU time of the variant\'s process, all its '
+             'threads (least disturbed by other processes with --threads '
+             '1)' if cpu else ''))
 
 
 def main() -> None:
@@ -467,9 +480,6 @@ def main() -> None:
     if args.official_root is not None:
         add_official_to_path(args.official_root, args.official_deps)
         official_config = official_model_config(cfg)
-        count = check_official_converts(official_config, cfg)
-        print(f'official model: {count / 1e6:.2f}M parameters, converts '
-              f'strictly onto {args.config.name}')
     load_before = os.getloadavg()[0]
     variants = chosen_variants(args)
     records = time_workers(
@@ -482,6 +492,10 @@ def main() -> None:
     print(f'load average (1 min) before / after: {load_before:.2f} / '
           f'{os.getloadavg()[0]:.2f} (on {os.cpu_count()} CPUs; other '
           'processes slow every variant)')
+    if official_config is not None:  # after the timing: memory
+        count = check_official_converts(official_config, cfg)
+        print(f'the official model ({count / 1e6:.2f}M parameters) converts '
+              f'strictly onto the mmsmtc model of {args.config.name}')
 
 
 if __name__ == '__main__':

@@ -9,7 +9,8 @@ asks them for timed repeats and collects their final records.
 Protocol (a JSON object per line on the worker's stdout after
 :data:`REPLY_PREFIX`; its other lines are logs): the worker builds its
 model, runs one warm-up step and replies ``{"ready": true}``; each ``run``
-line on its stdin times ``steps`` steps and replies ``{"seconds": mean}``;
+line on its stdin times ``steps`` steps and replies ``{"seconds": mean,
+"cpu_seconds": mean}`` (wall-clock and the process's CPU time per step);
 ``stop`` makes it reply its final record (peak memory and whatever the
 benchmark adds) and exit. :func:`serve_steps` is the worker's side,
 :class:`StepWorker` the main process's.
@@ -84,11 +85,12 @@ def serve_steps(step: Callable[[], None], device: torch.device,
     for command in sys.stdin:
         if command.strip() == 'stop':
             return
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         for _ in range(steps):
             step()
         synchronize(device)
-        reply(dict(seconds=(time.perf_counter() - start) / steps))
+        reply(dict(seconds=(time.perf_counter() - start) / steps,
+                   cpu_seconds=(time.process_time() - cpu_start) / steps))
 
 
 class StepWorker:
@@ -111,6 +113,7 @@ class StepWorker:
             stderr=subprocess.STDOUT, text=True, env=env)
         self.output_tail = collections.deque(maxlen=40)
         self.seconds: List[float] = []
+        self.cpu_seconds: List[float] = []
         self._read()  # ready
 
     def _read(self) -> dict:
@@ -132,15 +135,21 @@ class StepWorker:
 
     def run(self) -> None:
         """Time one repeat."""
-        self.seconds.append(self._ask('run')['seconds'])
+        timing = self._ask('run')
+        self.seconds.append(timing['seconds'])
+        self.cpu_seconds.append(timing['cpu_seconds'])
 
     def stop(self) -> dict:
         """The worker's final record plus ``seconds`` (the best repeat's
-        mean seconds per step) and ``median`` (the median repeat's)."""
+        mean wall-clock seconds per step), ``median`` (the median
+        repeat's) and ``cpu_seconds`` (the least CPU time per step of the
+        worker process, all its threads: on a machine shared with other
+        processes, the measure they disturb least with one thread)."""
         result = self._ask('stop')
         self.process.wait()
         return dict(result, seconds=min(self.seconds),
-                    median=statistics.median(self.seconds))
+                    median=statistics.median(self.seconds),
+                    cpu_seconds=min(self.cpu_seconds))
 
 
 def time_workers(start_workers: Sequence[Callable[[], StepWorker]],
