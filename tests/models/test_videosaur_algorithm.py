@@ -25,10 +25,12 @@ C = _TINY_MODEL.neck.in_channels
 
 
 def tiny_model(**overrides):
-    cfg = Config.fromfile(str(TINY)).model
-    cfg.merge_from_dict(overrides) if overrides else None
+    cfg = Config.fromfile(str(TINY))
+    cfg.merge_from_dict(
+        {f'model.{key}': value
+         for key, value in overrides.items()})
     torch.manual_seed(0)
-    model = MODELS.build(cfg)
+    model = MODELS.build(cfg.model)
     model.init_weights()
     return model
 
@@ -76,6 +78,83 @@ def test_loss_mode_with_inputs_only_and_frozen_encoder():
     out = model(clip(), mode='tensor')
     assert out['vit_tokens'].grad_fn is None
     assert out['vit_keys'].grad_fn is None
+
+
+def vit_token_shapes_saved_for_backward(model, inputs):
+    """Shapes of the tensors autograd saves in a loss forward that have
+    the ViT's token layout ``(frames, 1 + N, C)`` (the cls token: only the
+    encoder's inner tensors have ``1 + N`` entries)."""
+    saved = []
+
+    def pack(tensor):
+        saved.append(tuple(tensor.shape))
+        return tensor
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        losses = model(inputs, mode='loss')
+    assert saved and all(value.requires_grad for value in losses.values())
+    return [shape for shape in saved if shape[-2:] == (N + 1, C)]
+
+
+@pytest.mark.parametrize('vit_frozen', [True, False])
+def test_frozen_encoder_builds_no_autograd_graph(vit_frozen):
+    """The frozen encoder runs without autograd (VideoSAUR.encode's
+    set_grad_enabled, and the ViT's own no_grad when built frozen): even
+    with its parameters requiring gradients nothing of it is saved for
+    backward and its outputs have no grad_fn."""
+    model = tiny_model(**{'backbone.frozen': vit_frozen}).train()
+    model.backbone.requires_grad_(True)
+    assert vit_token_shapes_saved_for_backward(model, clip()) == []
+    out = model(clip(), mode='tensor')
+    assert out['vit_tokens'].grad_fn is None
+    assert out['vit_keys'].grad_fn is None
+    # the check sees the encoder when it does train
+    trainable = tiny_model(freeze_backbone=False,
+                           **{'backbone.frozen': False}).train()
+    assert vit_token_shapes_saved_for_backward(trainable, clip())
+
+
+def similarity_only_model():
+    """The tiny model with the MOVi losses (temporal similarity only)."""
+    model = tiny_model()
+    model.losses = torch.nn.ModuleList(
+        [loss for loss in model.losses
+         if type(loss).__name__ == 'TemporalSimilarityLoss'])
+    return model.train()
+
+
+def decoded_frames_in_a_loss_step(model, inputs):
+    """Frames given to the decoder in one loss step, and the losses."""
+    frames = []
+    handle = model.decoder.register_forward_hook(
+        lambda module, args, output: frames.append(len(args[0])))
+    try:
+        losses = model(inputs, mode='loss',
+                       slot_init=torch.zeros(len(inputs), NUM_SLOTS, 16))
+    finally:
+        handle.remove()
+    return sum(frames), losses
+
+
+def test_loss_mode_decodes_the_last_frame_only_if_a_loss_reads_it():
+    inputs = clip(batch=2, frames=3)
+    frames, _ = decoded_frames_in_a_loss_step(tiny_model().train(), inputs)
+    assert frames == 2 * 3  # the reconstruction loss reads every frame
+    model = similarity_only_model()
+    frames, skipped = decoded_frames_in_a_loss_step(model, inputs)
+    assert frames == 2 * 2
+    skipped['loss_similarity'].backward()
+    grads = {name: p.grad.clone() for name, p in model.named_parameters()
+             if p.grad is not None}
+    model.zero_grad()
+    model.losses[0].reads_last_frame = True  # as the official code
+    frames, decoded = decoded_frames_in_a_loss_step(model, inputs)
+    assert frames == 2 * 3
+    torch.testing.assert_close(skipped, decoded)
+    decoded['loss_similarity'].backward()
+    for name, p in model.named_parameters():
+        if p.grad is not None:
+            torch.testing.assert_close(p.grad, grads[name], msg=name)
 
 
 def test_loss_weights_apply():

@@ -93,6 +93,22 @@ def test_similarity_loss_uses_frames_before_the_last_and_its_slice():
     assert abs(loss.item() - 0.1 * expected.item()) < 1e-6
 
 
+def test_similarity_loss_takes_the_prediction_without_its_last_frame():
+    """The last frame is never read, so a prediction without it gives the
+    same loss; fewer frames than T - 1 are refused."""
+    torch.manual_seed(0)
+    keys = torch.randn(2, 3, 4, 5)
+    reconstruction = torch.randn(2, 3, 4, 4)
+    loss = TemporalSimilarityLoss(temperature=0.25, loss_weight=0.1)
+    assert not loss.reads_last_frame
+    whole = loss(dict(vit_keys=keys, reconstruction=reconstruction))
+    without_last = loss(
+        dict(vit_keys=keys, reconstruction=reconstruction[:, :-1]))
+    assert without_last.item() == whole.item()
+    with pytest.raises(ValueError, match='has 1 frames; the 3-frame'):
+        loss(dict(vit_keys=keys, reconstruction=reconstruction[:, :1]))
+
+
 def test_similarity_loss_bad_inputs_are_named():
     loss = TemporalSimilarityLoss(temperature=0.1, first_channel=3)
     with pytest.raises(ValueError, match='similarity logits need'):

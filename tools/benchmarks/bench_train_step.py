@@ -72,24 +72,19 @@ Example::
     python tools/benchmarks/bench_train_step.py --threads 2 --repeats 3
 """
 import argparse
-import collections
-import json
 import os
-import resource
-import statistics
-import subprocess
 import sys
-import time
 import warnings
 from pathlib import Path
 
 import torch
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
+from step_workers import (StepWorker, describe_machine, peak_memory_mib, reply,
+                          serve_steps, time_workers)
 
 from mmsmtc.ops import onednn_linear_preferred
-from mmsmtc.ops.cpu_gemm import (ONEDNN_ENV_VAR, default_rule,
-                                 describe_processor, processor_info)
+from mmsmtc.ops.cpu_gemm import ONEDNN_ENV_VAR
 from mmsmtc.registry import MODELS
 from mmsmtc.utils import keep_freed_host_memory, register_all_modules
 
@@ -99,8 +94,6 @@ BASELINE = 'official-equivalent'
 PHASES = ('frozen', 'trainable')
 #: GEMM backend name -> ``MMSMTC_ONEDNN_LINEAR`` value forcing it.
 GEMMS = {'pytorch': '0', 'onednn': '1'}
-#: Start of a worker's reply line (other lines are its logs).
-REPLY_PREFIX = '@bench-reply '
 
 
 def parse_args() -> argparse.Namespace:
@@ -181,103 +174,35 @@ def train_step(model, optim_wrapper, clips: torch.Tensor) -> None:
     optim_wrapper.update_params(sum(losses.values()))
 
 
-def synchronize(device: torch.device) -> None:
-    if device.type == 'cuda':
-        torch.cuda.synchronize(device)
-
-
-class VariantWorker:
-    """One variant in its own interpreter: built once, then timed on
-    request, so that the variants' repeats can be interleaved.
-
-    Protocol (a JSON object per line on stdout after
-    :data:`REPLY_PREFIX`): the worker builds the
-    model, runs one warm-up step and prints ``{"ready": true}``; each
-    ``run`` line on its stdin times ``--steps`` steps and prints
-    ``{"seconds": mean}``; ``stop`` prints the final record (peak memory,
-    the backend the products ran on, GPU synchronisations) and exits."""
-
-    def __init__(self, variant: tuple, args) -> None:
-        self.mode, self.gemm, self.phase = variant
-        command = [
-            sys.executable, __file__, '--device', args.device,
-            '--batch-size', str(args.batch_size), '--size', str(args.size),
-            '--steps', str(args.steps), '--threads', str(args.threads),
-            '--variant', *variant
-        ] + (['--check-sync'] if args.check_sync else [])
-        env = dict(os.environ, **{ONEDNN_ENV_VAR: GEMMS[self.gemm]})
-        self.process = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True, env=env)
-        self.output_tail = collections.deque(maxlen=40)
-        self.seconds = []
-        self._read()  # ready
-
-    def _read(self) -> dict:
-        """The worker's next reply; the end of its other output (logs,
-        errors) is kept for the error message should it fail."""
-        for line in self.process.stdout:
-            if line.startswith(REPLY_PREFIX):
-                return json.loads(line[len(REPLY_PREFIX):])
-            self.output_tail.append(line)
-        self.process.wait()
-        raise RuntimeError(
-            f'variant {self.mode}/{self.gemm}/{self.phase} exited with '
-            f'status {self.process.returncode}:\n'
-            f'{"".join(self.output_tail)}')
-
-    def _ask(self, command: str) -> dict:
-        self.process.stdin.write(command + '\n')
-        self.process.stdin.flush()
-        return self._read()
-
-    def run(self) -> None:
-        self.seconds.append(self._ask('run')['seconds'])
-
-    def stop(self) -> dict:
-        result = self._ask('stop')
-        self.process.wait()
-        return dict(result, mode=self.mode, gemm=self.gemm, phase=self.phase,
-                    seconds=min(self.seconds),
-                    median=statistics.median(self.seconds))
-
-
-def reply(message: dict) -> None:
-    print(REPLY_PREFIX + json.dumps(message), flush=True)
+def start_worker(variant: tuple, args) -> StepWorker:
+    """The worker of one variant (:mod:`step_workers`)."""
+    command = [
+        sys.executable, __file__, '--device', args.device,
+        '--batch-size', str(args.batch_size), '--size', str(args.size),
+        '--steps', str(args.steps), '--threads', str(args.threads),
+        '--variant', *variant
+    ] + (['--check-sync'] if args.check_sync else [])
+    env = dict(os.environ, **{ONEDNN_ENV_VAR: GEMMS[variant[1]]})
+    return StepWorker('/'.join(variant), command, env)
 
 
 def serve_variant(mode: str, gemm: str, phase: str, args) -> None:
-    """The worker side of :class:`VariantWorker`."""
+    """The worker of one variant: times its steps on request, then replies
+    its peak memory, the backend the products ran on and (GPU,
+    ``--check-sync``) the synchronising calls of a step."""
     device = torch.device(args.device)
     torch.manual_seed(0)
     model, optim_wrapper = build_model_and_optimizer(mode, phase, device)
     clips = torch.randn(args.batch_size, 4, 3, args.size, args.size,
                         device=device)
-    train_step(model, optim_wrapper, clips)
-    synchronize(device)
-    if device.type == 'cuda':
-        torch.cuda.reset_peak_memory_stats(device)
-    reply(dict(ready=True))
-    for command in sys.stdin:
-        if command.strip() == 'stop':
-            break
-        start = time.perf_counter()
-        for _ in range(args.steps):
-            train_step(model, optim_wrapper, clips)
-        synchronize(device)
-        seconds = (time.perf_counter() - start) / args.steps
-        reply(dict(seconds=seconds))
+    serve_steps(lambda: train_step(model, optim_wrapper, clips), device,
+                args.steps)
     # the backend the products really ran on (oneDNN may have fallen back)
     ran_on = 'onednn' if (mode == 'mmsmtc' and device.type == 'cpu'
                           and onednn_linear_preferred()) else 'pytorch'
-    result = dict(ran_on=ran_on)
-    if device.type == 'cuda':
-        result['peak_mib'] = torch.cuda.max_memory_allocated(device) / 2**20
-        if args.check_sync and mode == 'mmsmtc':
-            result['syncs'] = count_syncs(model, optim_wrapper, clips)
-    else:
-        result['peak_mib'] = resource.getrusage(
-            resource.RUSAGE_SELF).ru_maxrss / 1024
+    result = dict(ran_on=ran_on, peak_mib=peak_memory_mib(device))
+    if (device.type == 'cuda' and args.check_sync and mode == 'mmsmtc'):
+        result['syncs'] = count_syncs(model, optim_wrapper, clips)
     reply(result)
 
 
@@ -300,20 +225,14 @@ def time_phase(phase_variants: list, args) -> list:
     time) and their repeats are interleaved, in a rotating order, so that a
     burst of load from other processes hits all of them alike; on a GPU
     they run one after another (their memory would add up)."""
-    if args.device != 'cpu':
-        results = []
-        for variant in phase_variants:
-            worker = VariantWorker(variant, args)
-            for _ in range(args.repeats):
-                worker.run()
-            results.append(worker.stop())
-        return results
-    workers = [VariantWorker(variant, args) for variant in phase_variants]
-    for repeat in range(args.repeats):
-        shift = repeat % len(workers)
-        for worker in workers[shift:] + workers[:shift]:
-            worker.run()
-    return [worker.stop() for worker in workers]
+    records = time_workers(
+        [lambda variant=variant: start_worker(variant, args)
+         for variant in phase_variants], args.repeats,
+        side_by_side=args.device == 'cpu')
+    return [
+        dict(record, mode=mode, gemm=gemm, phase=phase)
+        for record, (mode, gemm, phase) in zip(records, phase_variants)
+    ]
 
 
 def label(result: dict) -> str:
@@ -327,15 +246,7 @@ def label(result: dict) -> str:
 
 
 def report(results: list, args) -> None:
-    print(f'processor: {describe_processor()}')
-    if args.device == 'cuda':
-        print(f'GPU: {torch.cuda.get_device_name()}')
-    else:
-        info = processor_info()
-        use, why = default_rule(info['vendor'], info['torch_capability'])
-        print('mmsmtc\'s default GEMM on this processor ('
-              f'{ONEDNN_ENV_VAR} unset): '
-              f'{"oneDNN" if use else "PyTorch GEMM"} ({why})')
+    print('\n'.join(describe_machine(args.device)))
     print(f'SMTC ViT-S/16 training step, batch {args.batch_size} x 4 frames '
           f'x {args.size}x{args.size}, 16 slots x 4 instances, 3 iterations, '
           f'device {args.device}, {args.threads} threads; s/step: the best '

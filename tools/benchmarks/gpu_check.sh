@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # Usage: tools/benchmarks/gpu_check.sh [OUT_DIR]
-# The GPU checks of mmsmtc, about 8 minutes on one H100/H200, in four steps:
+# The GPU checks of mmsmtc, about 10 minutes on one H100/H200, in five
+# steps:
 #   1. the CUDA tests (pytest -m gpu);
 #   2. the SMTC ViT-S/16 training step at batch 32 in both phases (encoder
 #      frozen and trainable), mmsmtc against the official-equivalent step,
 #      with peak GPU memory and --check-sync (host synchronisations inside
 #      the mmsmtc step, reported by torch.cuda.set_sync_debug_mode);
-#   3. label propagation on the GPU at 480p (judo) and 1080p, stride 8,
+#   3. the VideoSAUR MOVi-C training step (frozen ViT-B/8 at 224, 4-frame
+#      clips) at the official batch of 128 clips, mmsmtc against the
+#      official-equivalent step and the one with torch 1.13's attention,
+#      with peak GPU memory;
+#   4. label propagation on the GPU at 480p (judo) and 1080p, stride 8,
 #      radius 35, with peak GPU memory, against the dense algorithm;
-#   4. a short AMP training run of the ViT-S/16 config on a generated
+#   5. a short AMP training run of the ViT-S/16 config on a generated
 #      synthetic set (random encoder: no weights can be downloaded).
 # Every step's full output goes to OUT_DIR (default work_dirs/gpu_check);
 # the figures the README quotes are the summary lines printed at the end.
@@ -35,6 +40,9 @@ step() {  # step NAME SECONDS COMMAND...: run with a time limit, keep going on f
 step cuda_tests 90 "$PYTHON" -m pytest -q -m gpu -p no:cacheprovider
 step train_step 150 "$PYTHON" tools/benchmarks/bench_train_step.py \
     --device cuda --batch-size 32 --steps 5 --repeats 2 --check-sync
+step videosaur_train_step 240 "$PYTHON" \
+    tools/benchmarks/bench_videosaur_train_step.py --device cuda \
+    --batch-size 128 --steps 3 --repeats 2
 step propagation 120 "$PYTHON" tools/benchmarks/bench_propagation.py \
     --device cuda --cases judo-s8-r35 1080p-s8-r35 --frames 3 \
     --steady-frames 2

@@ -33,7 +33,9 @@ class VideoSAUR(BaseVideoSSL):
           |-- mode='loss'    -> each of `losses` on that dict:
           |                     loss_similarity (TemporalSimilarityLoss) and,
           |                     for feature-reconstructing configs,
-          |                     loss_reconstruction, already weighted
+          |                     loss_reconstruction, already weighted; the
+          |                     last frame is not decoded when no loss
+          |                     reads it (see loss_inputs)
           '-- mode='predict' -> predict_clip: decoder masks at the patch
                                 grid; slots carried from clip to clip
 
@@ -102,7 +104,8 @@ class VideoSAUR(BaseVideoSSL):
     def run(self,
             inputs: torch.Tensor,
             slots: torch.Tensor,
-            is_first_frame: bool = True) -> Dict[str, torch.Tensor]:
+            is_first_frame: bool = True,
+            decode_last_frame: bool = True) -> Dict[str, torch.Tensor]:
         """The whole network on a clip from given starting slots.
 
         Args:
@@ -110,6 +113,9 @@ class VideoSAUR(BaseVideoSSL):
             slots: ``(B, K, D)`` starting slots (frame 0's initial slots,
                 or the state carried from the previous clip).
             is_first_frame: Whether ``inputs[:, 0]`` starts the video.
+            decode_last_frame: False decodes frames ``0 .. T-2`` only: the
+                decoder's outputs (``masks``, ``reconstruction``) then have
+                ``T - 1`` frames, the other entries ``T``.
 
         Returns:
             dict: see :meth:`_forward`, plus ``next_slots (B, K, D)`` and
@@ -118,8 +124,11 @@ class VideoSAUR(BaseVideoSSL):
         outputs = self.encode(inputs)
         processed = self.processor(slots, outputs.pop('features'),
                                    is_first_frame)
-        batch, frames = processed['slots'].shape[:2]
-        decoded = self.decoder(processed['slots'].flatten(0, 1))
+        decoded_slots = processed['slots']
+        if not decode_last_frame:
+            decoded_slots = decoded_slots[:, :-1]
+        batch, frames = decoded_slots.shape[:2]
+        decoded = self.decoder(decoded_slots.flatten(0, 1))
         outputs.update(
             {
                 name: value.unflatten(0, (batch, frames))
@@ -152,7 +161,8 @@ class VideoSAUR(BaseVideoSSL):
     def _forward(self,
                  inputs: torch.Tensor,
                  data_samples: Optional[List[VideoDataSample]] = None,
-                 slot_init: Optional[torch.Tensor] = None
+                 slot_init: Optional[torch.Tensor] = None,
+                 decode_last_frame: bool = True
                  ) -> Dict[str, torch.Tensor]:
         """Raw outputs of ``(B, T, 3, H, W)`` clips.
 
@@ -161,6 +171,8 @@ class VideoSAUR(BaseVideoSSL):
             data_samples: Unused.
             slot_init: ``(B, K, D)`` initial slots of frame 0; None draws
                 them from the slot initialiser (global generator).
+            decode_last_frame: False leaves the last frame out of ``masks``
+                and ``reconstruction`` (``T - 1`` frames; see :meth:`run`).
 
         Returns:
             dict[str, Tensor]: ``slots (B, T, K, D)`` corrected slots,
@@ -174,7 +186,7 @@ class VideoSAUR(BaseVideoSSL):
         """
         check_video_clips(inputs, type(self).__name__)
         slots = self.initial_slots(len(inputs), slot_init)
-        outputs = self.run(inputs, slots)
+        outputs = self.run(inputs, slots, decode_last_frame=decode_last_frame)
         outputs.pop('next_slots')
         outputs.pop('grid')
         return outputs
@@ -184,8 +196,20 @@ class VideoSAUR(BaseVideoSSL):
                     data_samples: Optional[List[VideoDataSample]] = None,
                     slot_init: Optional[torch.Tensor] = None
                     ) -> Tuple[Dict[str, torch.Tensor]]:
-        """The :meth:`_forward` dict, for every loss module."""
-        return (self._forward(inputs, slot_init=slot_init), )
+        """The :meth:`_forward` dict, for every loss module.
+
+        The last frame is decoded only if a loss reads it (its
+        ``reads_last_frame``, True when absent): the temporal similarity
+        loss has no target for it (no next frame), so the similarity-only
+        MOVi configs skip its decoder forward and backward, which the
+        official code computes and discards (``models.py`` decodes all
+        frames, ``losses.py`` drops the last with
+        ``remove_last_n_frames``). The losses are the same.
+        """
+        decode_last_frame = any(
+            getattr(loss, 'reads_last_frame', True) for loss in self.losses)
+        return (self._forward(inputs, slot_init=slot_init,
+                              decode_last_frame=decode_last_frame), )
 
     def predict_clip(
         self,
@@ -256,7 +280,8 @@ class DINOSAUR(VideoSAUR):
     def _forward(self,
                  inputs: torch.Tensor,
                  data_samples: Optional[List[VideoDataSample]] = None,
-                 slot_init: Optional[torch.Tensor] = None
+                 slot_init: Optional[torch.Tensor] = None,
+                 decode_last_frame: bool = True
                  ) -> Dict[str, torch.Tensor]:
         """:meth:`VideoSAUR._forward` of one-frame clips."""
         check_video_clips(inputs, type(self).__name__)
@@ -264,7 +289,8 @@ class DINOSAUR(VideoSAUR):
             raise ValueError(f'{type(self).__name__} is an image model: give'
                              ' (B, 3, H, W) images or (B, 1, 3, H, W) clips,'
                              f' got {tuple(inputs.shape)}')
-        return super()._forward(inputs, data_samples, slot_init)
+        return super()._forward(inputs, data_samples, slot_init,
+                                decode_last_frame)
 
     def predict_clip(self,
                      clip: torch.Tensor,

@@ -24,6 +24,9 @@ class FeatureReconstructionLoss(nn.Module):
         - ``vit_tokens``: ``(B, T, N, C)``.
     """
 
+    #: Every frame is reconstructed, the last one too.
+    reads_last_frame = True
+
     def __init__(self,
                  loss_weight: float = 1.0,
                  loss_name: str = 'loss_reconstruction') -> None:

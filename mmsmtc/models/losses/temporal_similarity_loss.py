@@ -65,9 +65,15 @@ class TemporalSimilarityLoss(nn.Module):
         loss_name (str): Key in the loss dict.
 
     Inputs (the model's ``tensor``-mode dict):
-        - ``reconstruction``: ``(B, T, N, C_out)``.
+        - ``reconstruction``: ``(B, T, N, C_out)``, or ``(B, T - 1, N,
+          C_out)`` without the last frame, which this loss does not read
+          (:attr:`reads_last_frame`).
         - ``vit_keys``: ``(B, T, N, C)``.
     """
+
+    #: The last frame's prediction has no target (no next frame), so a
+    #: model may leave it out (VideoSAUR does in ``loss`` mode).
+    reads_last_frame = False
 
     def __init__(self,
                  temperature: float,
@@ -88,12 +94,17 @@ class TemporalSimilarityLoss(nn.Module):
         sizes: Dict[str, int] = {}
         keys = get_checked_tensor(outputs, 'outputs', 'vit_keys', 'B T N C',
                                   sizes)
-        prediction = get_checked_tensor(outputs, 'outputs', 'reconstruction',
-                                        'B T N O', sizes)
         num_frames, num_patches = sizes['T'], sizes['N']
         if num_frames < 2:
             raise ValueError('TemporalSimilarityLoss needs clips of >= 2 '
                              f'frames, got {tuple(keys.shape)} keys')
+        prediction = get_checked_tensor(outputs, 'outputs', 'reconstruction',
+                                        'B P N O', sizes)
+        if sizes['P'] not in (num_frames, num_frames - 1):
+            raise ValueError(
+                f"outputs['reconstruction'] has {sizes['P']} frames; the "
+                f'{num_frames}-frame vit_keys need {num_frames} or '
+                f'{num_frames - 1} (the last left out)')
         end = self.first_channel + num_patches
         if end > sizes['O']:
             raise ValueError(
@@ -103,6 +114,7 @@ class TemporalSimilarityLoss(nn.Module):
             with torch.no_grad():
                 targets = temporal_similarity_targets(
                     keys.detach().float(), self.temperature, self.threshold)
-            logits = prediction[:, :-1, :, self.first_channel:end].float()
+            logits = prediction[:, :num_frames - 1, :,
+                                self.first_channel:end].float()
             loss = -(targets * logits.log_softmax(dim=-1)).sum(-1).mean()
         return loss * self.loss_weight
