@@ -38,7 +38,7 @@ leader pass computes distance rows only for the leaders (blocks of
 a sparse neighbourhood matrix smooths with a sparse product. Only rounding
 differs from the official arithmetic (sums in another order).
 """
-from typing import Callable, List, Optional
+from typing import Callable, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -91,6 +91,61 @@ def _self_kl(x: torch.Tensor, log_x: torch.Tensor) -> torch.Tensor:
     return (-product - product.T) - entropies
 
 
+def distinct_neighbourhoods(rows: torch.Tensor, tau: float,
+                            eps: Optional[float] = None
+                            ) -> Tuple[torch.Tensor, torch.Tensor]:
+    """The ``tau``-neighbourhoods of the rows, each distinct one once.
+
+    Args:
+        rows: ``(n, c)`` distributions.
+        tau: Neighbours are within symmetric KL ``<= tau`` (NaN: not).
+        eps: See :func:`symmetric_kl`.
+
+    Returns:
+        tuple: ``neighbours`` ``(u, n)`` bool, the distinct rows of the
+        ``(n, n)`` neighbourhood matrix (in no particular order), and
+        ``inverse`` ``(n,)`` int64: row ``i``'s neighbourhood is
+        ``neighbours[inverse[i]]``.
+    """
+    near = (_self_kl(rows, _log(rows, eps)) <= tau).cpu().numpy()
+    packed = np.packbits(near, axis=1)
+    _, first, inverse = np.unique(packed, axis=0, return_index=True,
+                                  return_inverse=True)
+    neighbours = torch.from_numpy(near[first]).to(rows.device)
+    return neighbours, torch.from_numpy(inverse.reshape(-1)).to(rows.device)
+
+
+def smooth_distinct(rows: torch.Tensor, tau: float,
+                    eps: Optional[float] = None
+                    ) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Level-1 step (a), computed once per distinct neighbourhood.
+
+    Rows with the same ``tau``-neighbourhood have the same smoothed row, so
+    the ``(u, n) x (n, c)`` product replaces the official ``(n, n) x (n,
+    c)`` one (``u`` is often much smaller than ``n``: all patches of a
+    clean object share one neighbourhood).
+
+    Args:
+        rows: ``(n, c)`` distributions.
+        tau: Neighbours are within symmetric KL ``<= tau``.
+        eps: See :func:`symmetric_kl`.
+
+    Returns:
+        tuple: ``smoothed`` ``(u, c)`` distinct smoothed rows and
+        ``inverse`` ``(n,)`` int64: row ``i`` smooths to
+        ``smoothed[inverse[i]]``.
+    """
+    neighbours, inverse = distinct_neighbourhoods(rows, tau, eps)
+    neighbours = neighbours.to(rows.dtype)
+    density = float(neighbours.mean()) if neighbours.numel() else 1.0
+    if density < SPARSE_DENSITY:
+        summed = torch.sparse.mm(neighbours.to_sparse(), rows)
+    else:
+        summed = neighbours @ rows
+    del neighbours
+    return summed.div_(summed.sum(dim=1, keepdim=True)), inverse
+
+
 def smooth_by_neighbourhood(rows: torch.Tensor, tau: float,
                             eps: Optional[float] = None) -> torch.Tensor:
     """Level-1 step (a): each row -> L1-normalised sum of its neighbours.
@@ -103,59 +158,85 @@ def smooth_by_neighbourhood(rows: torch.Tensor, tau: float,
     Returns:
         Tensor: ``(n, c)`` smoothed rows.
     """
-    neighbours = (_self_kl(rows, _log(rows, eps)) <= tau).to(rows.dtype)
-    density = float(neighbours.mean()) if neighbours.numel() else 1.0
-    if density < SPARSE_DENSITY:
-        summed = torch.sparse.mm(neighbours.to_sparse(), rows)
-    else:
-        summed = neighbours @ rows
-    del neighbours
-    return summed.div_(summed.sum(dim=1, keepdim=True))
+    smoothed, inverse = smooth_distinct(rows, tau, eps)
+    return smoothed[inverse]
 
 
 def leader_pass(rows: torch.Tensor,
                 tau: float,
                 eps: Optional[float] = None,
-                block: int = LEADER_BLOCK) -> torch.Tensor:
-    """Greedy leader grouping of ``rows`` in index order.
+                block: int = LEADER_BLOCK,
+                inverse: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """Greedy leader grouping of ``rows`` (or ``rows[inverse]``) in index
+    order.
 
     Every row not yet taken, in order, takes all rows not yet taken whose
     symmetric KL to it is ``<= tau`` (itself included unless its distance
     to itself is NaN); the plain mean of the group is a centroid (NaN for
-    an empty group, as officially). Distance rows are computed only for
-    the next ``block`` untaken rows at a time.
+    an empty group, as officially).
+
+    Only the leaders' distance rows are computed, over the distinct rows
+    still free: the next free rows are taken as candidates in blocks (one
+    product per block; the block doubles, up to ``block``, while every
+    candidate turns out a leader, and halves when one was taken by an
+    earlier leader of its block), and the distinct rows are compacted once
+    half of them are taken.
 
     Args:
-        rows: ``(n, c)`` distributions.
+        rows: ``(u, c)`` distributions.
         tau: Distance threshold.
         eps: See :func:`symmetric_kl`.
-        block: Candidate rows per distance product.
+        block: Most candidate rows per distance product.
+        inverse: ``(n,)`` int64 or None: group the ``n`` rows
+            ``rows[inverse]`` (each distinct row's distances computed once;
+            the same result as passing ``rows[inverse]``).
 
     Returns:
         Tensor: ``(K, c)`` centroids in order of their leaders.
     """
+    distinct = len(rows)
+    if inverse is None:
+        inverse = torch.arange(distinct, device=rows.device)
+    expand = inverse.cpu().numpy()
     log_rows = _log(rows, eps)
     neg_entropy = (rows * log_rows).sum(-1)
-    free = np.ones(len(rows), dtype=bool)
+    free = np.ones(len(expand), dtype=bool)
+    working = np.arange(distinct)  # distinct rows in the products
+    work_rows, work_logs, work_neg = rows, log_rows, neg_entropy
     centroids: List[torch.Tensor] = []
-    position = 0
-    while position < len(rows):
-        candidates = np.flatnonzero(free[position:])[:block] + position
+    position, size = 0, 1
+    while position < len(expand):
+        candidates = np.flatnonzero(free[position:])[:size] + position
         if not len(candidates):
             break
-        index = torch.as_tensor(candidates, device=rows.device)
+        free_distinct = np.zeros(distinct, dtype=bool)
+        free_distinct[expand[free]] = True
+        if 2 * int(free_distinct.sum()) <= len(working):
+            working = np.flatnonzero(free_distinct)
+            index = torch.as_tensor(working, device=rows.device)
+            work_rows, work_logs = rows[index], log_rows[index]
+            work_neg = neg_entropy[index]
+        sources, source_of = np.unique(expand[candidates],
+                                       return_inverse=True)
+        index = torch.as_tensor(sources, device=rows.device)
         cand, log_cand = rows[index], log_rows[index]
-        distance = (-(cand @ log_rows.T) - (log_cand @ rows.T)) - (
-            -neg_entropy[index][:, None] - neg_entropy[None])
+        distance = (-(cand @ work_logs.T) - (log_cand @ work_rows.T)) - (
+            -neg_entropy[index][:, None] - work_neg[None])
         near = (distance <= tau).cpu().numpy()
+        leaders = 0
         for offset, candidate in enumerate(candidates):
             if not free[candidate]:
                 continue
-            members = np.flatnonzero(near[offset] & free)
+            leaders += 1
+            near_distinct = np.zeros(distinct, dtype=bool)
+            near_distinct[working[near[source_of[offset]]]] = True
+            members = np.flatnonzero(near_distinct[expand] & free)
             centroids.append(rows[torch.as_tensor(
-                members, device=rows.device)].mean(dim=0))
+                expand[members], device=rows.device)].mean(dim=0))
             free[members] = False
         position = int(candidates[-1]) + 1
+        size = min(2 * size, block) if leaders == len(candidates) else max(
+            1, size // 2)
     if not centroids:
         return rows.new_zeros((0, rows.shape[1]))
     return torch.stack(centroids)
@@ -246,9 +327,9 @@ def cluster_attention_windows(read_rows: Callable[[int, int], torch.Tensor],
         rows = read_rows(start, stop)
         cached_bytes += rows.numel() * rows.element_size()
         cached = cached + [rows] if cached_bytes <= cache_bytes else []
-        smoothed = smooth_by_neighbourhood(rows, tau, eps)
+        smoothed, inverse = smooth_distinct(rows, tau, eps)
         del rows
-        level_one.append(leader_pass(smoothed, tau, eps))
+        level_one.append(leader_pass(smoothed, tau, eps, inverse=inverse))
         del smoothed
     centroids = merge_centroids(torch.cat(level_one), tau, eps, max_passes)
     labels = [
