@@ -19,9 +19,21 @@ block's ``norm1``/``qkv`` are the same on both sides and left out.
   full centroid distance matrix; the assignment by ``argmin``.
 * ``mmsmtc``: :meth:`BetrayedByAttention.cluster_video`'s path,
   :func:`mmsmtc.models.discovery.cluster_attention_windows` with
-  :func:`mmsmtc.models.heads.head_averaged_attention` (one product for the
-  self-distance, distance rows for leaders only, sparse smoothing when the
-  neighbourhoods are sparse, one head at a time).
+  :func:`mmsmtc.models.heads.head_averaged_attention` (the attention one
+  head and one cache-sized block of rows at a time; one product for the
+  self-distance; the smoothing once per distinct neighbourhood; distance
+  rows for the leaders only, against the distinct rows still free).
+
+At 320x480 with ten key frames a window's rows are ``7200 x 24000``: the
+official form of the window attention would hold three 5 GiB tensors, so
+the official side computes it in blocks of at most
+``--official-max-logits`` logits (same values; small windows keep the
+one-einsum form), and its five ``7200 x 7200 x 24000`` products take
+minutes per window on one core: ``--subset-frames 9`` clusters the first
+nine frames (three windows, one with a key frame; the whole video has 10
+key-frame windows out of 34) over the whole video's key frames, so both
+sides run the full-size windows and their ids can be compared; the whole
+video is then run for mmsmtc alone (``--methods mmsmtc``).
 
 Inputs: no weights or videos are needed (none can be downloaded on the
 benchmark machines). The queries and keys are synthetic but structured:
@@ -40,9 +52,12 @@ of first appearance): ``identical`` or the number of differing patches.
 
 Example::
 
-    python tools/benchmarks/bench_bba_clustering.py            # full size
     python tools/benchmarks/bench_bba_clustering.py --frames 30 \
-        --height 160 --width 240                                # quick
+        --height 160 --width 240 --threads 1                    # quick
+    python tools/benchmarks/bench_bba_clustering.py \
+        --subset-frames 9 --threads 1          # full-size windows, both
+    python tools/benchmarks/bench_bba_clustering.py \
+        --methods mmsmtc --threads 1           # the whole video, mmsmtc
 """
 import argparse
 import json
@@ -56,7 +71,8 @@ from pathlib import Path
 import torch
 
 from mmsmtc.models.discovery import cluster_attention_windows
-from mmsmtc.models.discovery.kl_clustering import first_appearance_ids
+from mmsmtc.models.discovery.kl_clustering import (distinct_neighbourhoods,
+                                                   first_appearance_ids)
 from mmsmtc.models.heads import head_averaged_attention
 from mmsmtc.ops.cpu_gemm import describe_processor
 
@@ -192,12 +208,16 @@ def mmsmtc_clustering(q, k, scale, tau):
     return labels, int(labels.max()) + 1
 
 
-def neighbourhood_density(q, k, scale, tau):
-    """Mean fraction of a window's rows within ``tau`` (first window)."""
+def neighbourhood_sizes(q, k, scale, tau):
+    """Mean fraction of a window's rows within ``tau`` and the number of
+    distinct neighbourhoods (first window)."""
     sample = head_averaged_attention(
         q[:WINDOW].transpose(0, 1).flatten(1, 2),
         k.transpose(0, 1).flatten(1, 2), scale)
-    return float((official_kl(sample, sample) <= tau).float().mean())
+    neighbours, inverse = distinct_neighbourhoods(sample, tau)
+    counts = torch.bincount(inverse, minlength=len(neighbours))
+    density = float((neighbours.sum(1) * counts).sum()) / len(inverse)**2
+    return density, len(neighbours), len(inverse)
 
 
 def run_worker(args) -> None:
@@ -219,7 +239,7 @@ def run_worker(args) -> None:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     density = None
     if args.worker == 'mmsmtc':
-        density = neighbourhood_density(q, k, scale, args.tau)
+        density = neighbourhood_sizes(q, k, scale, args.tau)
     torch.save(first_appearance_ids(labels), args.labels)
     print(json.dumps(dict(
         seconds=seconds, cpu_seconds=cpu_seconds, clusters=clusters,
@@ -310,8 +330,10 @@ def main(argv=None) -> int:
                   f'{r["clusters"]:4d}  peak RSS {r["peak_rss_mib"]:8.0f} MiB'
                   f' (import torch: {r["import_rss_mib"]:.0f} MiB)')
     if 'mmsmtc' in results:
-        print('neighbourhood density (first window, measured after the '
-              f'timing): {results["mmsmtc"]["density"]:.3f}')
+        density, distinct, rows = results['mmsmtc']['density']
+        print('first window (measured after the timing): neighbourhood '
+              f'density {density:.3f}, {distinct} distinct neighbourhoods '
+              f'of {rows} rows')
     if len(results) == 2:
         official, ours = results['official'], results['mmsmtc']
         differing = int((official['labels'] != ours['labels']).sum())

@@ -31,12 +31,19 @@ distance finite. The leader pass depends on the row order, as officially.
 Identities are video-level by construction: a centroid is the same object in
 every frame, so the cluster ids need no linking over time.
 
-Speed (same decisions, less arithmetic than the official code): the
-self-distance needs one matrix product (the second is its transpose), the
-leader pass computes distance rows only for the leaders (blocks of
-:data:`LEADER_BLOCK` candidates at a time) instead of the full matrix, and
-a sparse neighbourhood matrix smooths with a sparse product. Only rounding
-differs from the official arithmetic (sums in another order).
+Speed (less arithmetic than the official code, which computes five
+``(n, n, c)`` products per window): the self-distance needs one matrix
+product (the second is its transpose); the smoothing is computed once per
+distinct neighbourhood (rows with the same ``tau``-neighbourhood have the
+same smoothed row; a sparse product when the neighbourhoods are sparse);
+the leader pass computes distance rows only for the leaders, against the
+distinct rows still free, instead of the full matrix. Only rounding differs
+from the official arithmetic (sums in another order), so a pair whose
+distance is within float32 rounding of ``tau`` (about ``1e-5`` for
+thousands of columns) may be decided either way, by the official code too
+(its result changes with the BLAS blocking); the cluster ids were identical
+in every benchmark and test case (``tools/benchmarks/
+bench_bba_clustering.py``).
 """
 from typing import Callable, List, Optional, Tuple
 
