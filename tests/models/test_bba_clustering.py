@@ -211,6 +211,11 @@ def test_windowed_reading_equals_whole_matrix():
     calls.clear()
     assert torch.equal(cluster_attention_windows(read, 7), ids)
     assert calls == [(0, 3), (3, 6), (6, 7)]  # small enough: kept
+    calls.clear()
+    window_bytes = 18 * 6 * 4
+    assert torch.equal(
+        cluster_attention_windows(read, 7, cache_bytes=2 * window_bytes), ids)
+    assert calls == [(0, 3), (3, 6), (6, 7), (6, 7)]  # the first two kept
 
 
 def test_first_appearance_numbering():
