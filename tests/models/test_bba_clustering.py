@@ -8,7 +8,9 @@ import torch
 from mmsmtc.models.discovery import (cluster_attention_windows,
                                      kl_hierarchical_clustering, symmetric_kl)
 from mmsmtc.models.discovery.kl_clustering import (first_appearance_ids,
-                                                   leader_pass)
+                                                   leader_pass,
+                                                   smooth_by_neighbourhood,
+                                                   smooth_distinct)
 
 
 def reference_kl(x, y):
@@ -90,6 +92,61 @@ def test_leader_pass_is_order_dependent():
     assert torch.allclose(backward, torch.tensor([[.875, .125], [.5, .5]]))
 
 
+def clustered_rows(seed, rows=120, columns=30, groups=4, duplicates=True):
+    """Softmax rows around a few centres; with ``duplicates``, some rows
+    repeated (as the smoothed rows of one neighbourhood are)."""
+    generator = torch.Generator().manual_seed(seed)
+    centres = torch.randn(groups, columns, generator=generator) * 3
+    labels = torch.randint(0, groups, (rows, ), generator=generator)
+    logits = centres[labels] + torch.randn(rows, columns,
+                                           generator=generator) * 0.8
+    attention = logits.softmax(-1)
+    if duplicates:
+        attention = attention[torch.randint(0, rows // 4, (rows, ),
+                                            generator=generator)]
+    return attention
+
+
+@pytest.mark.parametrize('seed', [0, 1])
+def test_smoothing_once_per_distinct_neighbourhood(seed):
+    rows = clustered_rows(seed, duplicates=False)
+    near = (reference_kl(rows, rows) <= 1.0).float()
+    expected = near @ rows
+    expected = expected / expected.sum(1, keepdim=True)
+    smoothed, inverse = smooth_distinct(rows, 1.0)
+    assert len(smoothed) < len(rows)  # shared neighbourhoods
+    assert torch.allclose(smoothed[inverse], expected, atol=1e-6)
+    assert torch.equal(smooth_by_neighbourhood(rows, 1.0), smoothed[inverse])
+
+
+@pytest.mark.parametrize('seed', [0, 1, 2])
+@pytest.mark.parametrize('block', [1, 3, 32])
+def test_leader_pass_over_distinct_rows_equals_the_expanded_rows(seed, block):
+    """The same centroids, bit for bit, as the official loop on the
+    expanded rows, whatever the candidate blocks."""
+    rows = clustered_rows(seed)
+    distinct, inverse = torch.unique(rows, dim=0, return_inverse=True)
+    expected = reference_leaders(rows, 1.0)
+    assert len(expected) > 2
+    assert torch.equal(leader_pass(rows, 1.0, block=block), expected)
+    assert torch.equal(
+        leader_pass(distinct, 1.0, block=block, inverse=inverse), expected)
+
+
+def test_leader_pass_with_nan_rows_and_duplicates():
+    """A row with an exact zero is NaN-far from everything, itself
+    included: each of its copies leads an empty group (a NaN centroid), as
+    in the official loop."""
+    rows = torch.tensor([[.5, .5], [0., 1.], [.55, .45], [0., 1.], [.9, .1]])
+    distinct, inverse = torch.unique(rows, dim=0, return_inverse=True)
+    expected = reference_leaders(rows, 1.0)
+    assert torch.isnan(expected).any(dim=1).tolist() == [False, True, True]
+    for result in (leader_pass(rows, 1.0),
+                   leader_pass(distinct, 1.0, inverse=inverse)):
+        assert torch.equal(result.isnan(), expected.isnan())
+        assert torch.equal(result.nan_to_num(), expected.nan_to_num())
+
+
 def constructed_case(frames=4):
     """Spec §7.3: two groups of patches over two groups of keys."""
     rng = np.random.default_rng(0)
@@ -154,6 +211,11 @@ def test_windowed_reading_equals_whole_matrix():
     calls.clear()
     assert torch.equal(cluster_attention_windows(read, 7), ids)
     assert calls == [(0, 3), (3, 6), (6, 7)]  # small enough: kept
+    calls.clear()
+    window_bytes = 18 * 6 * 4
+    assert torch.equal(
+        cluster_attention_windows(read, 7, cache_bytes=2 * window_bytes), ids)
+    assert calls == [(0, 3), (3, 6), (6, 7), (6, 7)]  # the first two kept
 
 
 def test_first_appearance_numbering():

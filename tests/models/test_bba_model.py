@@ -72,6 +72,19 @@ def test_head_averaged_attention_is_the_mean_of_softmaxes():
     assert torch.allclose(attention.sum(-1), torch.ones(10), atol=1e-6)
 
 
+@pytest.mark.parametrize('chunk_elements', [1, 12, 25, 1000])
+def test_head_averaged_attention_blocks_equal_one_block(chunk_elements):
+    """Blocks of 1 row, exactly 1 row (12 = m), 2 rows (the last one
+    short) and all rows give the same values."""
+    generator = torch.Generator().manual_seed(1)
+    queries = torch.randn(3, 7, 4, generator=generator)
+    keys = torch.randn(3, 12, 4, generator=generator)
+    whole = head_averaged_attention(queries, keys, 0.7, chunk_elements=10**6)
+    blocked = head_averaged_attention(queries, keys, 0.7,
+                                      chunk_elements=chunk_elements)
+    assert torch.equal(blocked, whole)
+
+
 def test_key_frames():
     assert key_frame_indices(34, 10).tolist() == [0, 10, 20]
     assert key_frame_indices(12, 10).tolist() == [0]

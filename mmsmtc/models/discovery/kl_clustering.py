@@ -31,14 +31,21 @@ distance finite. The leader pass depends on the row order, as officially.
 Identities are video-level by construction: a centroid is the same object in
 every frame, so the cluster ids need no linking over time.
 
-Speed (same decisions, less arithmetic than the official code): the
-self-distance needs one matrix product (the second is its transpose), the
-leader pass computes distance rows only for the leaders (blocks of
-:data:`LEADER_BLOCK` candidates at a time) instead of the full matrix, and
-a sparse neighbourhood matrix smooths with a sparse product. Only rounding
-differs from the official arithmetic (sums in another order).
+Speed (less arithmetic than the official code, which computes five
+``(n, n, c)`` products per window): the self-distance needs one matrix
+product (the second is its transpose); the smoothing is computed once per
+distinct neighbourhood (rows with the same ``tau``-neighbourhood have the
+same smoothed row; a sparse product when the neighbourhoods are sparse);
+the leader pass computes distance rows only for the leaders, against the
+distinct rows still free, instead of the full matrix. Only rounding differs
+from the official arithmetic (sums in another order), so a pair whose
+distance is within float32 rounding of ``tau`` (about ``1e-5`` for
+thousands of columns) may be decided either way, by the official code too
+(its result changes with the BLAS blocking); the cluster ids were identical
+in every benchmark and test case (``tools/benchmarks/
+bench_bba_clustering.py``).
 """
-from typing import Callable, List, Optional
+from typing import Callable, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -50,8 +57,8 @@ SPARSE_DENSITY = 0.02
 #: Level-2 passes at most (the official ``num_iter``).
 MAX_PASSES = 10000
 #: Bytes of window rows kept from level 1 for the assignment instead of
-#: reading them again (the whole video's rows, or none).
-ROW_CACHE_BYTES = 2**30
+#: reading them again (the first windows that fit).
+ROW_CACHE_BYTES = 2**31
 
 
 def _log(probabilities: torch.Tensor, eps: Optional[float]) -> torch.Tensor:
@@ -91,6 +98,61 @@ def _self_kl(x: torch.Tensor, log_x: torch.Tensor) -> torch.Tensor:
     return (-product - product.T) - entropies
 
 
+def distinct_neighbourhoods(rows: torch.Tensor, tau: float,
+                            eps: Optional[float] = None
+                            ) -> Tuple[torch.Tensor, torch.Tensor]:
+    """The ``tau``-neighbourhoods of the rows, each distinct one once.
+
+    Args:
+        rows: ``(n, c)`` distributions.
+        tau: Neighbours are within symmetric KL ``<= tau`` (NaN: not).
+        eps: See :func:`symmetric_kl`.
+
+    Returns:
+        tuple: ``neighbours`` ``(u, n)`` bool, the distinct rows of the
+        ``(n, n)`` neighbourhood matrix (in no particular order), and
+        ``inverse`` ``(n,)`` int64: row ``i``'s neighbourhood is
+        ``neighbours[inverse[i]]``.
+    """
+    near = (_self_kl(rows, _log(rows, eps)) <= tau).cpu().numpy()
+    packed = np.packbits(near, axis=1)
+    _, first, inverse = np.unique(packed, axis=0, return_index=True,
+                                  return_inverse=True)
+    neighbours = torch.from_numpy(near[first]).to(rows.device)
+    return neighbours, torch.from_numpy(inverse.reshape(-1)).to(rows.device)
+
+
+def smooth_distinct(rows: torch.Tensor, tau: float,
+                    eps: Optional[float] = None
+                    ) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Level-1 step (a), computed once per distinct neighbourhood.
+
+    Rows with the same ``tau``-neighbourhood have the same smoothed row, so
+    the ``(u, n) x (n, c)`` product replaces the official ``(n, n) x (n,
+    c)`` one (``u`` is often much smaller than ``n``: all patches of a
+    clean object share one neighbourhood).
+
+    Args:
+        rows: ``(n, c)`` distributions.
+        tau: Neighbours are within symmetric KL ``<= tau``.
+        eps: See :func:`symmetric_kl`.
+
+    Returns:
+        tuple: ``smoothed`` ``(u, c)`` distinct smoothed rows and
+        ``inverse`` ``(n,)`` int64: row ``i`` smooths to
+        ``smoothed[inverse[i]]``.
+    """
+    neighbours, inverse = distinct_neighbourhoods(rows, tau, eps)
+    neighbours = neighbours.to(rows.dtype)
+    density = float(neighbours.mean()) if neighbours.numel() else 1.0
+    if density < SPARSE_DENSITY:
+        summed = torch.sparse.mm(neighbours.to_sparse(), rows)
+    else:
+        summed = neighbours @ rows
+    del neighbours
+    return summed.div_(summed.sum(dim=1, keepdim=True)), inverse
+
+
 def smooth_by_neighbourhood(rows: torch.Tensor, tau: float,
                             eps: Optional[float] = None) -> torch.Tensor:
     """Level-1 step (a): each row -> L1-normalised sum of its neighbours.
@@ -103,59 +165,85 @@ def smooth_by_neighbourhood(rows: torch.Tensor, tau: float,
     Returns:
         Tensor: ``(n, c)`` smoothed rows.
     """
-    neighbours = (_self_kl(rows, _log(rows, eps)) <= tau).to(rows.dtype)
-    density = float(neighbours.mean()) if neighbours.numel() else 1.0
-    if density < SPARSE_DENSITY:
-        summed = torch.sparse.mm(neighbours.to_sparse(), rows)
-    else:
-        summed = neighbours @ rows
-    del neighbours
-    return summed.div_(summed.sum(dim=1, keepdim=True))
+    smoothed, inverse = smooth_distinct(rows, tau, eps)
+    return smoothed[inverse]
 
 
 def leader_pass(rows: torch.Tensor,
                 tau: float,
                 eps: Optional[float] = None,
-                block: int = LEADER_BLOCK) -> torch.Tensor:
-    """Greedy leader grouping of ``rows`` in index order.
+                block: int = LEADER_BLOCK,
+                inverse: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """Greedy leader grouping of ``rows`` (or ``rows[inverse]``) in index
+    order.
 
     Every row not yet taken, in order, takes all rows not yet taken whose
     symmetric KL to it is ``<= tau`` (itself included unless its distance
     to itself is NaN); the plain mean of the group is a centroid (NaN for
-    an empty group, as officially). Distance rows are computed only for
-    the next ``block`` untaken rows at a time.
+    an empty group, as officially).
+
+    Only the leaders' distance rows are computed, over the distinct rows
+    still free: the next free rows are taken as candidates in blocks (one
+    product per block; the block doubles, up to ``block``, while every
+    candidate turns out a leader, and halves when one was taken by an
+    earlier leader of its block), and the distinct rows are compacted once
+    half of them are taken.
 
     Args:
-        rows: ``(n, c)`` distributions.
+        rows: ``(u, c)`` distributions.
         tau: Distance threshold.
         eps: See :func:`symmetric_kl`.
-        block: Candidate rows per distance product.
+        block: Most candidate rows per distance product.
+        inverse: ``(n,)`` int64 or None: group the ``n`` rows
+            ``rows[inverse]`` (each distinct row's distances computed once;
+            the same result as passing ``rows[inverse]``).
 
     Returns:
         Tensor: ``(K, c)`` centroids in order of their leaders.
     """
+    distinct = len(rows)
+    if inverse is None:
+        inverse = torch.arange(distinct, device=rows.device)
+    expand = inverse.cpu().numpy()
     log_rows = _log(rows, eps)
     neg_entropy = (rows * log_rows).sum(-1)
-    free = np.ones(len(rows), dtype=bool)
+    free = np.ones(len(expand), dtype=bool)
+    working = np.arange(distinct)  # distinct rows in the products
+    work_rows, work_logs, work_neg = rows, log_rows, neg_entropy
     centroids: List[torch.Tensor] = []
-    position = 0
-    while position < len(rows):
-        candidates = np.flatnonzero(free[position:])[:block] + position
+    position, size = 0, 1
+    while position < len(expand):
+        candidates = np.flatnonzero(free[position:])[:size] + position
         if not len(candidates):
             break
-        index = torch.as_tensor(candidates, device=rows.device)
+        free_distinct = np.zeros(distinct, dtype=bool)
+        free_distinct[expand[free]] = True
+        if 2 * int(free_distinct.sum()) <= len(working):
+            working = np.flatnonzero(free_distinct)
+            index = torch.as_tensor(working, device=rows.device)
+            work_rows, work_logs = rows[index], log_rows[index]
+            work_neg = neg_entropy[index]
+        sources, source_of = np.unique(expand[candidates],
+                                       return_inverse=True)
+        index = torch.as_tensor(sources, device=rows.device)
         cand, log_cand = rows[index], log_rows[index]
-        distance = (-(cand @ log_rows.T) - (log_cand @ rows.T)) - (
-            -neg_entropy[index][:, None] - neg_entropy[None])
+        distance = (-(cand @ work_logs.T) - (log_cand @ work_rows.T)) - (
+            -neg_entropy[index][:, None] - work_neg[None])
         near = (distance <= tau).cpu().numpy()
+        leaders = 0
         for offset, candidate in enumerate(candidates):
             if not free[candidate]:
                 continue
-            members = np.flatnonzero(near[offset] & free)
+            leaders += 1
+            near_distinct = np.zeros(distinct, dtype=bool)
+            near_distinct[working[near[source_of[offset]]]] = True
+            members = np.flatnonzero(near_distinct[expand] & free)
             centroids.append(rows[torch.as_tensor(
-                members, device=rows.device)].mean(dim=0))
+                expand[members], device=rows.device)].mean(dim=0))
             free[members] = False
         position = int(candidates[-1]) + 1
+        size = min(2 * size, block) if leaders == len(candidates) else max(
+            1, size // 2)
     if not centroids:
         return rows.new_zeros((0, rows.shape[1]))
     return torch.stack(centroids)
@@ -217,9 +305,10 @@ def cluster_attention_windows(read_rows: Callable[[int, int], torch.Tensor],
 
     Memory holds one window's rows (and the centroids), not the whole
     ``(T * N, M)`` matrix: ``read_rows`` is called twice per window (level 1
-    and the assignment), as in the official memory-efficient path -- unless
-    all the rows together take at most ``cache_bytes``, which are then kept
-    from level 1 (same values, computed once).
+    and the assignment), as in the official memory-efficient path -- except
+    for the first windows whose rows together take at most
+    ``cache_bytes``, which are kept from level 1 (same values, computed
+    once).
 
     Args:
         read_rows: ``(start, stop)`` frame range -> its ``((stop - start) *
@@ -229,7 +318,9 @@ def cluster_attention_windows(read_rows: Callable[[int, int], torch.Tensor],
         window: Frames per level-1 window (official ``ts``, 3).
         eps: See :func:`symmetric_kl` (None: official, no epsilon).
         max_passes: Most level-2 passes.
-        cache_bytes: Most bytes of rows kept for the assignment.
+        cache_bytes: Most bytes of rows kept for the assignment (2 GiB:
+            a 100-frame video at 160x240 is read once; at 320x480 with ten
+            key frames, the first two windows).
 
     Returns:
         Tensor: ``(T * N,)`` int64 cluster ids numbered ``0..K-1`` in order
@@ -245,15 +336,17 @@ def cluster_attention_windows(read_rows: Callable[[int, int], torch.Tensor],
     for start, stop in windows:
         rows = read_rows(start, stop)
         cached_bytes += rows.numel() * rows.element_size()
-        cached = cached + [rows] if cached_bytes <= cache_bytes else []
-        smoothed = smooth_by_neighbourhood(rows, tau, eps)
+        if cached_bytes <= cache_bytes:
+            cached.append(rows)
+        smoothed, inverse = smooth_distinct(rows, tau, eps)
         del rows
-        level_one.append(leader_pass(smoothed, tau, eps))
+        level_one.append(leader_pass(smoothed, tau, eps, inverse=inverse))
         del smoothed
     centroids = merge_centroids(torch.cat(level_one), tau, eps, max_passes)
     labels = [
         nearest_centroid(
-            centroids, cached[index] if cached else read_rows(start, stop),
+            centroids,
+            cached[index] if index < len(cached) else read_rows(start, stop),
             eps) for index, (start, stop) in enumerate(windows)
     ]
     return first_appearance_ids(torch.cat(labels))
