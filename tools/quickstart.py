@@ -13,12 +13,15 @@
    and starts the main step from it;
 3. tests the trained checkpoint and the same model untrained (the
    first training run's ``iter_0.pth``, the weights it started from,
-   written by ``InitialCheckpointHook``) with ``tools/test.py`` on the
-   synthetic validation videos, one run per task of the method (for
-   SMTC: object discovery -- DAVIS-2017 unsupervised J&F, video FG-ARI and
-   mBO on the same masks -- and label propagation with the SMTC encoder --
-   DAVIS-2017 semi-supervised J&F, JHMDB-style PCK, VIP-style mIoU; for
-   Spa-then-Temp: label propagation with its student);
+   written by ``InitialCheckpointHook``; for a first step that only
+   provides a frozen encoder, the main run's ``iter_0.pth``, see
+   :class:`Pretraining`) with ``tools/test.py`` on the synthetic
+   validation videos, one run per task of the method (for SMTC: object
+   discovery -- DAVIS-2017 unsupervised J&F, video FG-ARI and mBO on the
+   same masks -- and label propagation with the SMTC encoder -- DAVIS-2017
+   semi-supervised J&F, JHMDB-style PCK, VIP-style mIoU; for Betrayed by
+   Attention: object discovery; for Spa-then-Temp: label propagation with
+   its student);
 4. prints one table (metric x untrained / trained / difference) and writes
    it as ``comparison.json`` and ``comparison.md``;
 5. writes overlays (``--show-dir`` PNG frames) and one GIF per video.
@@ -78,10 +81,21 @@ class Pretraining:
             checkpoint into the main step's weight file: ``SRC DST``.
         init_options: Keys of the main config that get the converted file
             (``--cfg-options KEY=FILE``).
+        converter_options: Further arguments of the converter, after
+            ``SRC DST``.
+        untrained_is_first_start: Which weights the untrained model of the
+            comparison is: True, the first run's start (``iter_0.pth`` of
+            the first step: nothing of the method trained, e.g.
+            Spa-then-Temp); False, the main run's start (its own
+            ``iter_0.pth``: the first step's result in place, the main
+            step's own weights untrained, e.g. VideoSAUR on a frozen
+            pretrained encoder).
     """
     config_pattern: str
     converter: str
     init_options: Tuple[str, ...]
+    converter_options: Tuple[str, ...] = ()
+    untrained_is_first_start: bool = True
 
 
 @dataclass(frozen=True)
@@ -150,6 +164,15 @@ METHODS = {
             ('FG-ARI (slot arg-max)', 'objects:objects/FG-ARI'),
             ('mBO (slot arg-max)', 'objects:objects/mBO'),
         ) + DISCOVERY_ROWS),
+    'bba': Method(
+        title='tiny Betrayed by Attention',
+        train_config_pattern='configs/bba/bba_vit-tiny_*_synthetic-*.py',
+        test_configs='configs/bba_test',
+        tasks={
+            'discovery':
+            ('discovery_bba-vit-tiny_synthetic-davis17-unsup.py', 'DAVIS'),
+        },
+        table_rows=DISCOVERY_ROWS),
     'stt': Method(
         title='tiny Spa-then-Temp',
         train_config_pattern='configs/stt/stt_r18-s8_*_synthetic-*.py',
@@ -345,7 +368,8 @@ def run_training(args, config, data: Path, work_dir: Path, name: str,
 def train(args, method: Method, data: Path,
           work_dir: Path) -> Tuple[Path, object]:
     """Train the tiny model (after its first step, if any); return its last
-    checkpoint and the untrained model's (the first run's start)."""
+    checkpoint and the untrained model's (the first run's start, or the
+    main run's when ``untrained_is_first_start`` is False)."""
     options = []
     first = None
     if method.pretraining is not None:
@@ -354,9 +378,11 @@ def train(args, method: Method, data: Path,
             args, default_train_config(method, step.config_pattern), data,
             work_dir, 'pretrain', args.pretrain_iters)
         converted = work_dir / 'pretrain' / 'backbone.pth'
-        run_tool([step.converter, first, converted],
+        run_tool([step.converter, first, converted, *step.converter_options],
                  work_dir / 'logs' / 'convert.log', 'convert', True)
         options = [f'{key}={converted}' for key in step.init_options]
+        if not step.untrained_is_first_start:
+            first = None
     checkpoint = run_training(args, args.train_config, data, work_dir,
                               'train', args.iters, options)
     return checkpoint, untrained_checkpoint(first or checkpoint)

@@ -30,3 +30,9 @@ train_cfg = dict(max_iters=max_iters)
 auto_scale_lr = dict(base_batch_size=4)
 default_hooks = dict(
     logger=dict(interval=50), checkpoint=dict(interval=500))
+# iter_0.pth: the weights training starts from, the "untrained" model of
+# tools/quickstart.py's comparison.
+custom_hooks = [
+    dict(type='RNGStateHook'),
+    dict(type='InitialCheckpointHook')
+]

@@ -23,7 +23,7 @@ TEST_CONFIGS = sorted((CONFIGS / 'bba_test').glob('*.py'))
 
 @pytest.mark.parametrize(
     'path', [TRAIN, *TEST_CONFIGS,
-             CONFIGS / 'bba' / 'bba_vit-tiny_1xb4-200_synthetic-64x112.py'],
+             CONFIGS / 'bba' / 'bba_vit-tiny_1xb4-1k_synthetic-64x112.py'],
     ids=lambda path: path.name)
 def test_configs_build_without_weights(path):
     cfg = Config.fromfile(str(path))

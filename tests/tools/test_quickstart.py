@@ -152,6 +152,8 @@ def test_methods_name_their_configs_tasks_and_rows():
         assert {key.split(':')[0] for _, key in method.table_rows} == \
             set(method.tasks)
     assert [label for label, _ in tool.METHODS['smtc'].table_rows] == LABELS
+    assert [label for label, _ in tool.METHODS['bba'].table_rows] == \
+        LABELS[:3]
     step = tool.METHODS['stt'].pretraining
     assert tool.default_train_config(tool.METHODS['stt'],
                                      step.config_pattern).endswith('.py')
@@ -213,3 +215,58 @@ def test_two_step_method_starts_from_the_converted_first_step(
     assert f'model.teacher_backbone.init_cfg.checkpoint={converted}' in train
     assert checkpoint == tmp_path / 'work' / 'train' / 'iter_9.pth'
     assert untrained == tmp_path / 'work' / 'pretrain' / 'iter_0.pth'
+
+
+def test_method_on_a_pretrained_encoder_compares_with_its_own_start(
+        tmp_path, monkeypatch):
+    """A first step that only provides the encoder
+    (``untrained_is_first_start=False``): the converter gets its options,
+    and the untrained model is the main run's start (the converted encoder
+    in place, the method's own weights untrained)."""
+    tool = load_tool()
+    calls = []
+
+    def fake_run_tool(command, log_path, tag, verbose, env=None):
+        calls.append([str(part) for part in command])
+        if command[0] == 'tools/train.py':
+            work = Path(command[command.index('--work-dir') + 1])
+            work.mkdir(parents=True)
+            (work / 'iter_0.pth').touch()
+            (work / 'last_checkpoint').write_text(str(work / 'iter_9.pth'))
+
+    monkeypatch.setattr(tool, 'run_tool', fake_run_tool)
+    method = tool.Method(
+        title='tiny X', train_config_pattern='configs/x/x_*.py',
+        test_configs='configs/x_test', tasks={}, table_rows=(),
+        pretraining=tool.Pretraining(
+            config_pattern=tool.METHODS['smtc'].train_config_pattern,
+            converter='tools/model_converters/extract_backbone.py',
+            init_options=('model.backbone.init_cfg.checkpoint', ),
+            converter_options=('--part', 'backbone'),
+            untrained_is_first_start=False))
+    args = tool.parse_args([])
+    args.train_config = 'configs/x/x_tiny.py'
+    checkpoint, untrained = tool.train(args, method, tmp_path / 'data',
+                                       tmp_path / 'work')
+    _, convert, train = calls
+    converted = str(tmp_path / 'work' / 'pretrain' / 'backbone.pth')
+    assert convert[1:] == [str(tmp_path / 'work' / 'pretrain' / 'iter_9.pth'),
+                           converted, '--part', 'backbone']
+    assert f'model.backbone.init_cfg.checkpoint={converted}' in train
+    assert checkpoint == tmp_path / 'work' / 'train' / 'iter_9.pth'
+    assert untrained == tmp_path / 'work' / 'train' / 'iter_0.pth'
+
+
+def test_every_tiny_training_config_saves_its_start():
+    """The untrained model of every method is its run's iter_0.pth."""
+    from mmengine.config import Config
+    tool = load_tool()
+    for name, method in tool.METHODS.items():
+        patterns = [method.train_config_pattern]
+        if method.pretraining is not None:
+            patterns.append(method.pretraining.config_pattern)
+        for pattern in patterns:
+            cfg = Config.fromfile(
+                str(ROOT / tool.default_train_config(method, pattern)))
+            hooks = [hook['type'] for hook in cfg.get('custom_hooks', [])]
+            assert 'InitialCheckpointHook' in hooks, (name, pattern)
