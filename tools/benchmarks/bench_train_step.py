@@ -80,8 +80,8 @@ from pathlib import Path
 import torch
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
-from step_workers import (StepWorker, describe_machine, peak_memory_mib, reply,
-                          serve_steps, time_workers)
+from step_workers import (StepWorker, add_timing_arguments, describe_machine,
+                          peak_memory_mib, reply, serve_steps, time_workers)
 
 from mmsmtc.ops import onednn_linear_preferred
 from mmsmtc.ops.cpu_gemm import ONEDNN_ENV_VAR
@@ -98,20 +98,11 @@ GEMMS = {'pytorch': '0', 'onednn': '1'}
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--device', default=None,
-                        help='cpu or cuda (default: cuda when available)')
+    add_timing_arguments(parser, steps=3)
     parser.add_argument('--batch-size', type=int, default=None,
                         help='clips per step (default: 2 on CPU, 32 on GPU)')
     parser.add_argument('--size', type=int, default=256,
                         help='frame side in pixels')
-    parser.add_argument('--steps', type=int, default=3,
-                        help='timed steps per repeat (after 1 warm-up step)')
-    parser.add_argument(
-        '--repeats', type=int, default=3,
-        help='repeats, interleaved across the variants on the CPU; the best '
-        'mean is reported, and the median')
-    parser.add_argument('--threads', type=int, default=2,
-                        help='torch CPU threads')
     parser.add_argument(
         '--no-onednn', action='store_true',
         help='CPU: time mmsmtc on PyTorch\'s default GEMM only, not on '

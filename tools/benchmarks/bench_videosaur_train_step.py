@@ -100,8 +100,8 @@ from typing import Callable, Dict, List
 import torch
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
-from step_workers import (StepWorker, describe_machine, peak_memory_mib, reply,
-                          serve_steps, time_workers)
+from step_workers import (StepWorker, add_timing_arguments, describe_machine,
+                          peak_memory_mib, reply, serve_steps, time_workers)
 
 from mmsmtc.models.backbones import VisionTransformer
 from mmsmtc.registry import MODELS
@@ -129,21 +129,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--config', type=Path, default=CONFIG,
                         help='a VideoSAUR config (default: MOVi-C)')
-    parser.add_argument('--device', default=None,
-                        help='cpu or cuda (default: cuda when available)')
+    add_timing_arguments(parser, steps=2)
     parser.add_argument(
         '--batch-size', type=int, default=None,
         help='clips per step (default: 1 on CPU, the config\'s on GPU)')
     parser.add_argument('--frames', type=int, default=4,
                         help='frames per clip (the configs train on 4)')
-    parser.add_argument('--steps', type=int, default=2,
-                        help='timed steps per repeat (after 1 warm-up step)')
-    parser.add_argument(
-        '--repeats', type=int, default=3,
-        help='repeats, interleaved across the variants on the CPU; the best '
-        'mean is reported, and the median')
-    parser.add_argument('--threads', type=int, default=2,
-                        help='torch CPU threads')
     parser.add_argument(
         '--no-torch113-attention', action='store_true',
         help='leave out the rows with timm\'s attention as on the official '

@@ -15,6 +15,7 @@ line on its stdin times ``steps`` steps and replies ``{"seconds": mean,
 benchmark adds) and exit. :func:`serve_steps` is the worker's side,
 :class:`StepWorker` the main process's.
 """
+import argparse
 import collections
 import json
 import resource
@@ -31,6 +32,22 @@ from mmsmtc.ops.cpu_gemm import (ONEDNN_ENV_VAR, default_rule,
 
 #: Start of a worker's reply line (other lines are its logs).
 REPLY_PREFIX = '@bench-reply '
+
+
+def add_timing_arguments(parser: argparse.ArgumentParser,
+                         steps: int) -> None:
+    """The options every step benchmark takes: ``--device``, ``--steps``
+    (default ``steps``), ``--repeats`` and ``--threads``."""
+    parser.add_argument('--device', default=None,
+                        help='cpu or cuda (default: cuda when available)')
+    parser.add_argument('--steps', type=int, default=steps,
+                        help='timed steps per repeat (after 1 warm-up step)')
+    parser.add_argument(
+        '--repeats', type=int, default=3,
+        help='repeats, interleaved across the variants on the CPU; the best '
+        'mean is reported, and the median')
+    parser.add_argument('--threads', type=int, default=2,
+                        help='torch CPU threads')
 
 
 def reply(message: dict) -> None:
