@@ -1,5 +1,6 @@
 """Shared pytest fixtures and markers for mmsmtc."""
 import logging
+import os
 from pathlib import Path
 
 import pytest
@@ -44,11 +45,19 @@ def log_records():
 
 
 def pytest_configure(config):
-    """Import MMEngine's config module in the main process, before any
+    """Give libgomp the tools' short spin (mmsmtc.utils.cpu_threads), before
+    torch is imported here or in a pytest-xdist worker (they inherit this
+    environment): ``pytest -n 2`` runs two processes of two OpenMP threads
+    each on two cores, where libgomp's default spinning burns the time
+    slices of the threads it waits for. A user's choice is kept.
+
+    Import MMEngine's config module in the main process, before any
     pytest-xdist worker starts. It imports yapf, which on the first import
     after an install writes its grammar cache; two workers doing that at
     once can read a half-written cache (``EOFError: Ran out of input`` while
     collecting), as happened on a fresh CI environment."""
+    if 'OMP_WAIT_POLICY' not in os.environ:
+        os.environ.setdefault('GOMP_SPINCOUNT', '3000')
     import mmengine.config  # noqa: F401
 
 
