@@ -81,21 +81,10 @@ class Pretraining:
             checkpoint into the main step's weight file: ``SRC DST``.
         init_options: Keys of the main config that get the converted file
             (``--cfg-options KEY=FILE``).
-        converter_options: Further arguments of the converter, after
-            ``SRC DST``.
-        untrained_is_first_start: Which weights the untrained model of the
-            comparison is: True, the first run's start (``iter_0.pth`` of
-            the first step: nothing of the method trained, e.g.
-            Spa-then-Temp); False, the main run's start (its own
-            ``iter_0.pth``: the first step's result in place, the main
-            step's own weights untrained, e.g. VideoSAUR on a frozen
-            pretrained encoder).
     """
     config_pattern: str
     converter: str
     init_options: Tuple[str, ...]
-    converter_options: Tuple[str, ...] = ()
-    untrained_is_first_start: bool = True
 
 
 @dataclass(frozen=True)
@@ -368,8 +357,7 @@ def run_training(args, config, data: Path, work_dir: Path, name: str,
 def train(args, method: Method, data: Path,
           work_dir: Path) -> Tuple[Path, object]:
     """Train the tiny model (after its first step, if any); return its last
-    checkpoint and the untrained model's (the first run's start, or the
-    main run's when ``untrained_is_first_start`` is False)."""
+    checkpoint and the untrained model's (the first run's start)."""
     options = []
     first = None
     if method.pretraining is not None:
@@ -378,11 +366,9 @@ def train(args, method: Method, data: Path,
             args, default_train_config(method, step.config_pattern), data,
             work_dir, 'pretrain', args.pretrain_iters)
         converted = work_dir / 'pretrain' / 'backbone.pth'
-        run_tool([step.converter, first, converted, *step.converter_options],
+        run_tool([step.converter, first, converted],
                  work_dir / 'logs' / 'convert.log', 'convert', True)
         options = [f'{key}={converted}' for key in step.init_options]
-        if not step.untrained_is_first_start:
-            first = None
     checkpoint = run_training(args, args.train_config, data, work_dir,
                               'train', args.iters, options)
     return checkpoint, untrained_checkpoint(first or checkpoint)

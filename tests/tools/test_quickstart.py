@@ -217,46 +217,6 @@ def test_two_step_method_starts_from_the_converted_first_step(
     assert untrained == tmp_path / 'work' / 'pretrain' / 'iter_0.pth'
 
 
-def test_method_on_a_pretrained_encoder_compares_with_its_own_start(
-        tmp_path, monkeypatch):
-    """A first step that only provides the encoder
-    (``untrained_is_first_start=False``): the converter gets its options,
-    and the untrained model is the main run's start (the converted encoder
-    in place, the method's own weights untrained)."""
-    tool = load_tool()
-    calls = []
-
-    def fake_run_tool(command, log_path, tag, verbose, env=None):
-        calls.append([str(part) for part in command])
-        if command[0] == 'tools/train.py':
-            work = Path(command[command.index('--work-dir') + 1])
-            work.mkdir(parents=True)
-            (work / 'iter_0.pth').touch()
-            (work / 'last_checkpoint').write_text(str(work / 'iter_9.pth'))
-
-    monkeypatch.setattr(tool, 'run_tool', fake_run_tool)
-    method = tool.Method(
-        title='tiny X', train_config_pattern='configs/x/x_*.py',
-        test_configs='configs/x_test', tasks={}, table_rows=(),
-        pretraining=tool.Pretraining(
-            config_pattern=tool.METHODS['smtc'].train_config_pattern,
-            converter='tools/model_converters/extract_backbone.py',
-            init_options=('model.backbone.init_cfg.checkpoint', ),
-            converter_options=('--part', 'backbone'),
-            untrained_is_first_start=False))
-    args = tool.parse_args([])
-    args.train_config = 'configs/x/x_tiny.py'
-    checkpoint, untrained = tool.train(args, method, tmp_path / 'data',
-                                       tmp_path / 'work')
-    _, convert, train = calls
-    converted = str(tmp_path / 'work' / 'pretrain' / 'backbone.pth')
-    assert convert[1:] == [str(tmp_path / 'work' / 'pretrain' / 'iter_9.pth'),
-                           converted, '--part', 'backbone']
-    assert f'model.backbone.init_cfg.checkpoint={converted}' in train
-    assert checkpoint == tmp_path / 'work' / 'train' / 'iter_9.pth'
-    assert untrained == tmp_path / 'work' / 'train' / 'iter_0.pth'
-
-
 def test_every_tiny_training_config_saves_its_start():
     """The untrained model of every method is its run's iter_0.pth."""
     from mmengine.config import Config
