@@ -301,3 +301,8 @@ def test_videos_longer_than_their_ground_truth_are_cut_to_it():
     assert metric.evaluate(1) == {'jhmdb/PCK@0.1': 1.0}
     with pytest.raises(ValueError, match='PCK protocol must be one of'):
         PCKMetric(protocol='x > 0')
+
+
+def test_unknown_protocol_is_refused():
+    with pytest.raises(ValueError, match="PCK protocol must be one of"):
+        PCKMetric(protocol='nope')
