@@ -132,6 +132,34 @@ def test_weighted_losses_equal_official(golden, variant):
         assert diff <= TOLERANCE, f'{variant} {name}: |diff| {diff:.2e}'
 
 
+@pytest.mark.parametrize('variant', ['movi', 'ytvis'])
+def test_initialisation_zeroes_what_the_official_build_zeroes(golden,
+                                                              variant):
+    """A fresh model zeroes exactly the entries that the official build
+    does. The official MLPs (the encoder's output transform, the renderer)
+    keep torch's default biases: its ``init_parameters`` on an
+    ``nn.Sequential`` initialises nothing."""
+    state = official_state(golden, variant)
+    converted, _ = converter.convert_state_dict(state)
+    official_name = {id(value): name for name, value in state.items()}
+    official_zero = set(golden[variant]['init_zero_keys'])
+    expected = {
+        name
+        for name, value in converted.items()
+        if official_name.get(id(value)) in official_zero
+    }
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_model_cfg(variant))
+    zero = {
+        name
+        for name, value in model.state_dict().items()
+        if not name.startswith('backbone.') and value.is_floating_point()
+        and not value.any()
+    }
+    assert len(expected) == len(official_zero)
+    assert zero == expected
+
+
 def test_predict_in_clips_carries_the_recurrence(golden):
     """Clips of 1, 2 or 3 frames with the slots carried equal one pass over
     the video from the same initial slots (the generator's draw)."""

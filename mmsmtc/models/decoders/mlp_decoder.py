@@ -5,6 +5,7 @@ import torch
 from torch import nn
 
 from mmsmtc.registry import MODELS
+from ..layers import LayerStack
 
 
 @MODELS.register_module()
@@ -23,7 +24,8 @@ class PatchMLPDecoder(nn.Module):
             ``Linear(., C + 1)``.
 
     Parameters (official names): ``pos_emb (1, 1, N, D)``,
-    ``mlp.layers.{0,2,...}``.
+    ``mlp.layers.{0,2,...}`` (torch's default init, as officially:
+    :class:`~mmsmtc.models.layers.LayerStack`).
     """
 
     def __init__(self, slot_dim: int, out_channels: int, num_patches: int,
@@ -37,7 +39,7 @@ class PatchMLPDecoder(nn.Module):
             layers += [nn.Linear(width, next_width), nn.ReLU()]
             width = next_width
         layers.append(nn.Linear(width, out_channels + 1))
-        self.mlp = _MLP(layers)
+        self.mlp = LayerStack(layers)
 
     def forward(self, slots: torch.Tensor) -> Dict[str, torch.Tensor]:
         """``(B, K, D)`` slots -> ``reconstruction (B, N, C)`` and
@@ -48,17 +50,3 @@ class PatchMLPDecoder(nn.Module):
         return dict(
             reconstruction=(features * masks).sum(dim=1),
             masks=masks.squeeze(-1))
-
-
-class _MLP(nn.Module):
-    """``layers.*`` as in the official checkpoint; zero biases."""
-
-    def __init__(self, layers) -> None:
-        super().__init__()
-        self.layers = nn.Sequential(*layers)
-        for layer in self.layers:
-            if isinstance(layer, nn.Linear):
-                nn.init.zeros_(layer.bias)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.layers(x)

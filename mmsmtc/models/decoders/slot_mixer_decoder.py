@@ -5,6 +5,7 @@ import torch
 from torch import nn
 
 from mmsmtc.registry import MODELS
+from ..layers import LayerStack
 
 
 @MODELS.register_module()
@@ -38,6 +39,9 @@ class SlotMixerDecoder(nn.Module):
     Parameters (official names): ``pos_emb (1, N, D)``, ``to_q``, ``to_k``,
     ``norm_q``, ``norm_k``, ``norm_memory``, ``allocator.blocks.*``,
     ``renderer.layers.{0,2,...}``, ``output_transform``.
+    Init as officially: xavier-uniform ``to_q``, ``to_k`` and
+    ``output_transform`` (zero bias); the renderer keeps torch's default
+    init (:class:`~mmsmtc.models.layers.LayerStack`).
     """
 
     def __init__(self, slot_dim: int, out_channels: int, num_patches: int,
@@ -61,7 +65,7 @@ class SlotMixerDecoder(nn.Module):
         for next_width in renderer_dims:
             layers += [nn.Linear(width, next_width), nn.ReLU()]
             width = next_width
-        self.renderer = _Renderer(layers)
+        self.renderer = LayerStack(layers)
         self.output_transform = nn.Linear(width, out_channels)
         for linear in (self.to_q, self.to_k, self.output_transform):
             nn.init.xavier_uniform_(linear.weight)
@@ -79,18 +83,3 @@ class SlotMixerDecoder(nn.Module):
         return dict(
             reconstruction=self.output_transform(self.renderer(mixed)),
             masks=attention.transpose(1, 2))
-
-
-class _Renderer(nn.Module):
-    """``Linear -> ReLU`` layers under the official names ``layers.*``;
-    torch's default weights, zero biases."""
-
-    def __init__(self, layers) -> None:
-        super().__init__()
-        self.layers = nn.Sequential(*layers)
-        for layer in self.layers:
-            if isinstance(layer, nn.Linear):
-                nn.init.zeros_(layer.bias)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.layers(x)

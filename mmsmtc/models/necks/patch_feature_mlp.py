@@ -18,7 +18,9 @@ class PatchFeatureMLP(nn.Module):
         hidden_channels (int, optional): Default ``2 * C`` (the configs).
 
     Parameters (official names): ``layers.0`` (LayerNorm), ``layers.1``,
-    ``layers.3`` (Linear; torch's default weights, zero biases).
+    ``layers.3`` (Linear; torch's default init: the official
+    ``utils.init_parameters`` call on the ``nn.Sequential`` changes
+    nothing, so its biases are not zeroed).
     """
 
     def __init__(self,
@@ -31,8 +33,6 @@ class PatchFeatureMLP(nn.Module):
         self.layers = nn.Sequential(
             nn.LayerNorm(in_channels), nn.Linear(in_channels, hidden),
             nn.ReLU(), nn.Linear(hidden, out_channels))
-        for layer in (self.layers[1], self.layers[3]):
-            nn.init.zeros_(layer.bias)
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         """``(..., N, C)`` tokens -> ``(..., N, D)`` features."""

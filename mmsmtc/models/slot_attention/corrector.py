@@ -105,15 +105,15 @@ class SlotAttentionCorrector(nn.Module):
 
 class _ResidualMLP(nn.Module):
     """The branch ``Linear(ReLU(Linear(LayerNorm(x))))`` of the slot MLP,
-    parameters ``layers.{0,1,3}`` as in the official checkpoint."""
+    parameters ``layers.{0,1,3}`` as in the official checkpoint; torch's
+    default init, as officially (see
+    :class:`~mmsmtc.models.layers.LayerStack`)."""
 
     def __init__(self, dim: int, hidden_dim: int) -> None:
         super().__init__()
         self.layers = nn.Sequential(
             nn.LayerNorm(dim), nn.Linear(dim, hidden_dim), nn.ReLU(),
             nn.Linear(hidden_dim, dim))
-        for layer in (self.layers[1], self.layers[3]):
-            nn.init.zeros_(layer.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.layers(x)

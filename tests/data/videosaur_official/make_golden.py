@@ -31,7 +31,9 @@ ViT: the ViT is shared, ``vit_state_dict``, and goes under
 ``encoder.module.backbone.model.``), ``inputs (B, T, 3, 16, 16)``,
 ``slot_init (B, K, D)`` (fed to the official model instead of its
 initializer's draw), ``slots``, ``masks``, ``reconstruction``, the raw and
-the weighted losses (``losses``, ``loss_weights``).
+the weighted losses (``losses``, ``loss_weights``), and ``init_zero_keys``:
+the (non-ViT) entries that the official build initialises to all zeros,
+recorded before the perturbation.
 
 Usage (the official code imports einops, pytorch-lightning, torchmetrics,
 omegaconf and webdataset, which mmsmtc does not need; they go into a
@@ -150,6 +152,10 @@ def run_variant(variant: str, vit_state: dict, seed: int) -> dict:
         model_config(variant))
     model = models.build(config, dict(name='Adam', lr=1e-4))
     state = model.state_dict()
+    init_zero_keys = sorted(
+        name for name, value in state.items()
+        if not name.startswith(VIT_PREFIX) and value.is_floating_point()
+        and not value.any())
     with torch.no_grad():
         for name, value in state.items():
             if name.startswith(VIT_PREFIX):
@@ -175,7 +181,8 @@ def run_variant(variant: str, vit_state: dict, seed: int) -> dict:
         masks=outputs['decoder']['masks'].detach(),
         reconstruction=outputs['decoder']['reconstruction'].detach(),
         losses={name: value.detach() for name, value in losses.items()},
-        loss_weights=dict(weights))
+        loss_weights=dict(weights),
+        init_zero_keys=init_zero_keys)
 
 
 def main() -> None:
