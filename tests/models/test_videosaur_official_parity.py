@@ -24,6 +24,9 @@ spec.loader.exec_module(converter)
 VIT_PREFIX = 'encoder.module.backbone.model.'
 #: float32 reproduction of the official float32 run.
 TOLERANCE = 1e-5
+#: Gradients (entries up to about 0.05 here): relative to each tensor's
+#: largest entry, plus a floor.
+GRADIENT_RTOL, GRADIENT_ATOL = 1e-4, 1e-8
 
 
 @pytest.fixture(scope='module')
@@ -132,6 +135,42 @@ def test_weighted_losses_equal_official(golden, variant):
         assert diff <= TOLERANCE, f'{variant} {name}: |diff| {diff:.2e}'
 
 
+def official_names(golden, variant):
+    """mmsmtc parameter name -> official name, through the converter."""
+    state = official_state(golden, variant)
+    converted, _ = converter.convert_state_dict(state)
+    official_name = {id(value): name for name, value in state.items()}
+    return {
+        name: official_name[id(value)]
+        for name, value in converted.items() if id(value) in official_name
+    }
+
+
+@pytest.mark.parametrize('variant', ['movi', 'ytvis'])
+def test_gradients_equal_official(golden, variant):
+    """The weighted total loss gives every trained parameter the official
+    gradient (float32), and the frozen encoder none."""
+    record = golden[variant]
+    model = converted_model(golden, variant).train()
+    losses = model(record['inputs'], mode='loss',
+                   slot_init=record['slot_init'])
+    sum(losses.values()).backward()
+    names = official_names(golden, variant)
+    gradients = {
+        names[name]: parameter.grad
+        for name, parameter in model.named_parameters()
+        if parameter.grad is not None
+    }
+    assert set(gradients) == set(record['gradients'])
+    for name, expected in record['gradients'].items():
+        # relative to the tensor's largest entry; the absolute floor covers
+        # gradients that are zero up to rounding (decoder.norm_k.bias: the
+        # softmax over slots ignores a key offset shared by all slots)
+        bound = GRADIENT_RTOL * expected.abs().max().item() + GRADIENT_ATOL
+        diff = (gradients[name] - expected).abs().max().item()
+        assert diff <= bound, f'{variant} {name}: max |diff| {diff:.2e}'
+
+
 @pytest.mark.parametrize('variant', ['movi', 'ytvis'])
 def test_initialisation_zeroes_what_the_official_build_zeroes(golden,
                                                               variant):
@@ -139,14 +178,11 @@ def test_initialisation_zeroes_what_the_official_build_zeroes(golden,
     does. The official MLPs (the encoder's output transform, the renderer)
     keep torch's default biases: its ``init_parameters`` on an
     ``nn.Sequential`` initialises nothing."""
-    state = official_state(golden, variant)
-    converted, _ = converter.convert_state_dict(state)
-    official_name = {id(value): name for name, value in state.items()}
     official_zero = set(golden[variant]['init_zero_keys'])
     expected = {
         name
-        for name, value in converted.items()
-        if official_name.get(id(value)) in official_zero
+        for name, official in official_names(golden, variant).items()
+        if official in official_zero
     }
     torch.manual_seed(0)
     model = MODELS.build(tiny_model_cfg(variant))

@@ -31,7 +31,9 @@ ViT: the ViT is shared, ``vit_state_dict``, and goes under
 ``encoder.module.backbone.model.``), ``inputs (B, T, 3, 16, 16)``,
 ``slot_init (B, K, D)`` (fed to the official model instead of its
 initializer's draw), ``slots``, ``masks``, ``reconstruction``, the raw and
-the weighted losses (``losses``, ``loss_weights``), and ``init_zero_keys``:
+the weighted losses (``losses``, ``loss_weights``), ``gradients``: those of
+the weighted total loss (official ``compute_loss``) for every trained
+parameter (official names, the frozen ViT has none), and ``init_zero_keys``:
 the (non-ViT) entries that the official build initialises to all zeros,
 recorded before the perturbation.
 
@@ -167,7 +169,13 @@ def run_variant(variant: str, vit_state: dict, seed: int) -> dict:
     model.initializer.forward = lambda batch_size: slot_init
     model.train()
     outputs = model({'video': inputs})
-    _, losses = model.compute_loss(outputs)
+    total_loss, losses = model.compute_loss(outputs)
+    total_loss.backward()
+    gradients = {
+        name: parameter.grad.clone()
+        for name, parameter in model.named_parameters()
+        if parameter.grad is not None and not name.startswith(VIT_PREFIX)
+    }
     weights = model.loss_weights
     return dict(
         state_dict={
@@ -182,6 +190,7 @@ def run_variant(variant: str, vit_state: dict, seed: int) -> dict:
         reconstruction=outputs['decoder']['reconstruction'].detach(),
         losses={name: value.detach() for name, value in losses.items()},
         loss_weights=dict(weights),
+        gradients=gradients,
         init_zero_keys=init_zero_keys)
 
 
