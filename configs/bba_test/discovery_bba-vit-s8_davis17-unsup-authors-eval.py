@@ -7,7 +7,8 @@
 # "The Betrayed-by-Attention authors' DAVIS evaluation"):
 # - every cluster is a proposal, the background one included (no
 #   background rule), up to 300 in their evaluator (mmsmtc's uint8 id maps
-#   hold 255: the post-processor keeps the 255 highest-ranked clusters);
+#   hold 255: the post-processor keeps the 255 highest-ranked clusters
+#   and logs a warning naming the video);
 # - one Hungarian assignment per frame on J_t + F_t, so a proposal may take
 #   a different object in each frame (this can only raise the score);
 # - the model never sees a video's last frame (their loader reads frames

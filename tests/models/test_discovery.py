@@ -1,4 +1,6 @@
 """Object discovery on synthetic videos with known moving objects."""
+import logging
+
 import numpy as np
 import pytest
 import torch
@@ -331,3 +333,31 @@ def test_process_reports_missing_and_malformed_fields():
         post.process(sample)
     del sample.pred_slot_scores
     assert post.process(sample).pred_masks.shape == (2, 4, 4)
+
+
+@pytest.mark.parametrize('num_objects', [255, 260])
+def test_uint8_cap_on_proposals_is_logged(num_objects, log_records):
+    """With max_proposals=255 (the uint8 limit; the BbA authors' evaluation
+    allows 300) a video with more tracks keeps the 255 best and says so."""
+    height, width = 16, 17
+    frame = np.arange(height * width).reshape(height, width) % num_objects
+    masks = torch.from_numpy(
+        np.eye(num_objects, dtype=np.float32)[frame]).permute(2, 0, 1)
+    sample = VideoDataSample(
+        metainfo=dict(video_name='crowd', ori_shape=(height, width)))
+    sample.pred_slot_masks = masks[None]
+    post = ObjectDiscoveryPostProcessor(
+        background_rule='none', max_proposals=255, min_area=0)
+    id_maps = post.process(sample).pred_masks
+    assert id_maps.max() == 255 and (id_maps > 0).sum() >= 255
+    warnings = [
+        record.getMessage() for record in log_records
+        if record.levelno == logging.WARNING
+    ]
+    if num_objects > 255:
+        assert warnings == [
+            'crowd: kept the 255 highest-ranked of 260 tracks (uint8 id '
+            'maps hold 255 objects)'
+        ]
+    else:
+        assert not warnings

@@ -1,7 +1,9 @@
 """Per-frame slot masks -> a DAVIS-2017-unsupervised id map per frame."""
+import logging
 from typing import NamedTuple, Optional, Sequence
 
 import torch
+from mmengine.logging import print_log
 
 from mmsmtc.registry import TASK_UTILS
 from mmsmtc.structures import VideoDataSample, video_name
@@ -22,10 +24,13 @@ class DiscoveredObjects(NamedTuple):
         scores: ``(K,)`` float64 selection score of ids ``1..K``.
         background_groups: ``(G,)`` bool, the groups of masks taken as
             background.
+        num_tracks: Tracks that could be kept (present in at least
+            ``min_track_frames`` frames) before the ``max_proposals`` cut.
     """
     id_maps: torch.Tensor
     scores: torch.Tensor
     background_groups: torch.Tensor
+    num_tracks: int
 
 
 @TASK_UTILS.register_module()
@@ -53,7 +58,9 @@ class ObjectDiscoveryPostProcessor:
     5. :func:`render_id_maps`: non-overlapping ``(T, H, W)`` uint8 id maps.
 
     Args:
-        max_proposals (int): Most objects per video (DAVIS: 20).
+        max_proposals (int): Most objects per video (DAVIS: 20). At
+            255, the uint8 limit, a video with more tracks logs a warning
+            naming it.
         score_threshold (float): Least score of a valid mask (official SMTC
             evaluation: 0.5). Masks without scores count as 1.
         min_area (float): Least area of a valid mask, as a fraction of the
@@ -170,7 +177,8 @@ class ObjectDiscoveryPostProcessor:
         kept = kept[torch.argsort(track_ids[kept])]
         return DiscoveredObjects(
             render_id_maps(candidates.labels, tracks, track_ids),
-            selection[kept], is_background)
+            selection[kept], is_background,
+            int((track_frames >= self.min_track_frames).sum()))
 
     def process(self, data_sample: VideoDataSample) -> VideoDataSample:
         """Write ``pred_masks`` from a model's ``predict`` data sample.
@@ -204,6 +212,13 @@ class ObjectDiscoveryPostProcessor:
                           embeddings, groups, group_maps)
         except (RuntimeError, ValueError) as error:
             raise ValueError(f'{name}: {error}') from error
+        if result.num_tracks > self.max_proposals == MAX_UINT8_ID:
+            print_log(
+                f'{name}: kept the {MAX_UINT8_ID} highest-ranked of '
+                f'{result.num_tracks} tracks (uint8 id maps hold '
+                f'{MAX_UINT8_ID} objects)',
+                logger='current',
+                level=logging.WARNING)
         data_sample.pred_masks = result.id_maps.cpu().numpy()
         data_sample.pred_object_scores = result.scores.numpy()
         return data_sample
