@@ -16,7 +16,7 @@ _base_ = [
     '../_base_/models/bba_vit-tiny.py',
     '../_base_/datasets/synthetic_ytvos_clips.py',
     '../_base_/schedules/bba_adamw-cosine_60k.py',
-    '../_base_/default_runtime.py'
+    '../_base_/quickstart_runtime.py'
 ]
 max_iters = 1000
 lr = 1e-3
@@ -41,9 +41,4 @@ param_scheduler = [
 ]
 train_cfg = dict(max_iters=max_iters)
 auto_scale_lr = dict(base_batch_size=4)
-default_hooks = dict(
-    logger=dict(interval=50), checkpoint=dict(interval=500))
-custom_hooks = [
-    dict(type='RNGStateHook'),
-    dict(type='InitialCheckpointHook')
-]
+default_hooks = dict(checkpoint=dict(interval=500))

@@ -12,7 +12,7 @@
 # trained semi J&F 46.4 after 200 + 150 step-2 iterations, 44.4 after
 # 400 + 300).
 _base_ = [
-    '../_base_/models/moco-v2_r50.py', '../_base_/default_runtime.py'
+    '../_base_/models/moco-v2_r50.py', '../_base_/quickstart_runtime.py'
 ]
 max_iters = 200
 model = dict(
@@ -49,10 +49,4 @@ param_scheduler = [
          end=max_iters, T_max=max_iters)
 ]
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters)
-default_hooks = dict(
-    logger=dict(interval=50), checkpoint=dict(interval=max_iters))
-# iter_0.pth: the random start, the "untrained" model of the quickstart.
-custom_hooks = [
-    dict(type='RNGStateHook'),
-    dict(type='InitialCheckpointHook')
-]
+default_hooks = dict(checkpoint=dict(interval=max_iters))

@@ -15,7 +15,7 @@
 _base_ = [
     '../_base_/models/stt_r50.py', '../_base_/datasets/ytvos_stt_pairs.py',
     '../_base_/schedules/stt_adam-cosine_44k.py',
-    '../_base_/default_runtime.py'
+    '../_base_/quickstart_runtime.py'
 ]
 pretrained = 'checkpoints/moco_r18_synthetic.pth'
 max_iters = 150
@@ -52,9 +52,4 @@ param_scheduler = [
 ]
 train_cfg = dict(max_iters=max_iters)
 auto_scale_lr = dict(base_batch_size=4)
-default_hooks = dict(
-    logger=dict(interval=50), checkpoint=dict(interval=max_iters))
-custom_hooks = [
-    dict(type='RNGStateHook'),
-    dict(type='InitialCheckpointHook')
-]
+default_hooks = dict(checkpoint=dict(interval=max_iters))

@@ -8,7 +8,7 @@ _base_ = [
     '../_base_/models/videosaur_vit-tiny.py',
     '../_base_/datasets/synthetic_ytvos_clips.py',
     '../_base_/schedules/videosaur_adam-expdecay_100k.py',
-    '../_base_/default_runtime.py'
+    '../_base_/quickstart_runtime.py'
 ]
 max_iters = 2000
 train_pipeline = [
@@ -28,11 +28,4 @@ param_scheduler = [
 ]
 train_cfg = dict(max_iters=max_iters)
 auto_scale_lr = dict(base_batch_size=4)
-default_hooks = dict(
-    logger=dict(interval=50), checkpoint=dict(interval=500))
-# iter_0.pth: the weights training starts from, the "untrained" model of
-# tools/quickstart.py's comparison.
-custom_hooks = [
-    dict(type='RNGStateHook'),
-    dict(type='InitialCheckpointHook')
-]
+default_hooks = dict(checkpoint=dict(interval=500))
