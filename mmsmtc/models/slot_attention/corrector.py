@@ -5,6 +5,7 @@ import torch
 from torch import nn
 
 from mmsmtc.registry import MODELS
+from ..layers import LayerStack
 
 
 @MODELS.register_module()
@@ -65,7 +66,12 @@ class SlotAttentionCorrector(nn.Module):
         self.mlp = None
         if use_mlp:
             hidden = 4 * slot_dim if mlp_hidden_dim is None else mlp_hidden_dim
-            self.mlp = _ResidualMLP(slot_dim, hidden)
+            self.mlp = LayerStack([
+                nn.LayerNorm(slot_dim),
+                nn.Linear(slot_dim, hidden),
+                nn.ReLU(),
+                nn.Linear(hidden, slot_dim)
+            ])
 
     def forward(self,
                 slots: torch.Tensor,
@@ -101,19 +107,3 @@ class SlotAttentionCorrector(nn.Module):
         if self.mlp is not None:
             slots = slots + self.mlp(slots)
         return slots, attention
-
-
-class _ResidualMLP(nn.Module):
-    """The branch ``Linear(ReLU(Linear(LayerNorm(x))))`` of the slot MLP,
-    parameters ``layers.{0,1,3}`` as in the official checkpoint; torch's
-    default init, as officially (see
-    :class:`~mmsmtc.models.layers.LayerStack`)."""
-
-    def __init__(self, dim: int, hidden_dim: int) -> None:
-        super().__init__()
-        self.layers = nn.Sequential(
-            nn.LayerNorm(dim), nn.Linear(dim, hidden_dim), nn.ReLU(),
-            nn.Linear(hidden_dim, dim))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.layers(x)
