@@ -40,8 +40,9 @@ from mmsmtc.models.segmentors import BaseVideoSegmentor
 from mmsmtc.registry import LOOPS, MODELS
 from mmsmtc.utils import keep_freed_host_memory, register_all_modules
 from mmsmtc.utils.launch import (add_launch_args, check_launch_args,
-                                 init_cpu_process_group, load_launch_config,
-                                 place_model, run_cli, select_device)
+                                 destroy_process_group, init_cpu_process_group,
+                                 load_launch_config, place_model, run_cli,
+                                 select_device)
 
 
 def parse_args(argv=None):
@@ -149,6 +150,7 @@ def main(argv=None):
     runner = VideoRunner.from_cfg(cfg)
     place_model(runner, args.device)
     runner.test()
+    destroy_process_group()
 
 
 if __name__ == '__main__':

@@ -25,8 +25,9 @@ from mmsmtc.engine import VideoRunner
 from mmsmtc.utils import (collect_env, keep_freed_host_memory,
                           register_all_modules)
 from mmsmtc.utils.launch import (add_launch_args, check_launch_args,
-                                 init_cpu_process_group, load_launch_config,
-                                 place_model, run_cli, select_device)
+                                 destroy_process_group, init_cpu_process_group,
+                                 load_launch_config, place_model, run_cli,
+                                 select_device)
 
 
 def parse_args(argv=None):
@@ -90,6 +91,7 @@ def main(argv=None):
     print_log('mmsmtc ' + collect_env()['mmsmtc'], logger='current')
     log_batch_and_lr(runner, cfg)
     runner.train()
+    destroy_process_group()
 
 
 if __name__ == '__main__':

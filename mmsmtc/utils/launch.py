@@ -1,7 +1,8 @@
 """Steps the tools share to set up a run: the error handling of every tool's
 ``__main__`` (:func:`run_cli`); ``tools/train.py`` and ``tools/test.py``
-(launch arguments, seed, device, work directory, CPU process group); the
-demos in ``tools/demo/`` (video arguments, output folder)."""
+(launch arguments, seed, device, work directory, the CPU process group and
+the shutdown of any process group); the demos in ``tools/demo/`` (video
+arguments, output folder)."""
 import os
 import os.path as osp
 import re
@@ -247,3 +248,18 @@ def init_cpu_process_group(cfg: Config) -> None:
     if cfg.launcher == 'pytorch' and not torch.cuda.is_available() and \
             not torch.distributed.is_initialized():
         torch.distributed.init_process_group(backend='gloo')
+
+
+def destroy_process_group() -> None:
+    """Shut the default process group down at the end of a finished run.
+
+    A process that exits with a live gloo group can abort while the
+    interpreter tears down (``terminate called without an active
+    exception``, SIGABRT: the group's worker threads outlive it), which turns
+    a run that wrote all its results into a failed ``tools/dist_test.sh``.
+    Call it only after the run succeeded: destroying the group while other
+    ranks still wait in a collective would hang them. No-op without a group.
+    """
+    if torch.distributed.is_available() and \
+            torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
